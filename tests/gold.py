@@ -22,10 +22,25 @@ DEVIATION_PREFIX = 15  # the gold keeps the first 15 characters of each deviatio
 
 INDICATOR_FIELDS = ("l1", "l2", "l3", "target", "actual", "weight", "score", "deviation_reason")
 FORM_FIELDS = (
-    "form_type", "year", "project_name", "reporting_unit", "supervising_department", "implementing_unit",
-    "project_category", "project_nature", "performance_type", "includes_government_purchase",
-    "planned_start", "planned_end", "money_unit_in_source", "line_start", "total_weight", "total_score", "grade",
-    "legal_basis_doc_numbers", "legal_basis_titles",
+    "form_type",
+    "year",
+    "project_name",
+    "reporting_unit",
+    "supervising_department",
+    "implementing_unit",
+    "project_category",
+    "project_nature",
+    "performance_type",
+    "includes_government_purchase",
+    "planned_start",
+    "planned_end",
+    "money_unit_in_source",
+    "line_start",
+    "total_weight",
+    "total_score",
+    "grade",
+    "legal_basis_doc_numbers",
+    "legal_basis_titles",
 )
 
 
@@ -57,7 +72,9 @@ class Score:
     def table(self) -> str:
         lines = [f"indicator rows: gold {self.gold_rows}, found {self.found_rows}, extra {self.extra_rows}"]
         for name in sorted(self.checked):
-            lines.append(f"  {name:32} {self.exact[name]:5}/{self.checked[name]:<5} {100 * self.ratio(name):6.2f}%")
+            lines.append(
+                f"  {name:32} {self.exact[name]:5}/{self.checked[name]:<5} {100 * self.ratio(name):6.2f}%"
+            )
         return "\n".join(lines)
 
 
@@ -164,8 +181,11 @@ def _compare_form(form: Form, expected: dict[str, Any], score: Score, where: str
 
 
 def _compare_unmatched(
-    matcher: difflib.SequenceMatcher[str], mine: list[Indicator], gold_rows: list[dict[str, Any]],
-    score: Score, where: str,
+    matcher: difflib.SequenceMatcher[str],
+    mine: list[Indicator],
+    gold_rows: list[dict[str, Any]],
+    score: Score,
+    where: str,
 ) -> None:
     """Rows replaced one-for-one (l3 differs) still count as found; their l3 is scored as a miss."""
     for tag, a0, a1, b0, b1 in matcher.get_opcodes():
@@ -174,13 +194,17 @@ def _compare_unmatched(
         pairs = min(a1 - a0, b1 - b0) if tag == "replace" else 0
         for offset in range(pairs):
             indicator = mine[a0 + offset]
-            _compare_indicator(indicator, gold_rows[b0 + offset], score, f"{where} line {indicator.line_start}")
+            _compare_indicator(
+                indicator, gold_rows[b0 + offset], score, f"{where} line {indicator.line_start}"
+            )
             score.found_rows += 1
         score.extra_rows += (a1 - a0) - pairs
         for offset in range(pairs, b1 - b0):
             score.misses.append(f"{where}: missing indicator {gold_rows[b0 + offset]['l3']!r}")
         for offset in range(pairs, a1 - a0):
-            score.misses.append(f"{where}: extra indicator {mine[a0 + offset].l3!r} line {mine[a0 + offset].line_start}")
+            score.misses.append(
+                f"{where}: extra indicator {mine[a0 + offset].l3!r} line {mine[a0 + offset].line_start}"
+            )
 
 
 def _compare_indicator(indicator: Indicator, gold_row: dict[str, Any], score: Score, where: str) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from kg.forms import parse_source
@@ -47,8 +45,14 @@ def test_indicator_levels(score, name: str) -> None:  # type: ignore[no-untyped-
 
 @pytest.mark.parametrize(
     "name",
-    ["funds", "form.total_weight", "form.total_score", "form.grade", "form.legal_basis_doc_numbers",
-     "form.money_unit_in_source"],
+    [
+        "funds",
+        "form.total_weight",
+        "form.total_score",
+        "form.grade",
+        "form.legal_basis_doc_numbers",
+        "form.money_unit_in_source",
+    ],
 )
 def test_funds_totals_grades_and_doc_numbers_all_exact(score, name: str) -> None:  # type: ignore[no-untyped-def]
     assert score.ratio(name) == 1.0, [m for m in score.misses if name.split(".")[-1] in m]
@@ -56,9 +60,18 @@ def test_funds_totals_grades_and_doc_numbers_all_exact(score, name: str) -> None
 
 @pytest.mark.parametrize(
     "name",
-    ["form.reporting_unit", "form.supervising_department", "form.implementing_unit", "form.project_category",
-     "form.project_nature", "form.performance_type", "form.includes_government_purchase", "form.planned_start",
-     "form.planned_end", "form.legal_basis_titles"],
+    [
+        "form.reporting_unit",
+        "form.supervising_department",
+        "form.implementing_unit",
+        "form.project_category",
+        "form.project_nature",
+        "form.performance_type",
+        "form.includes_government_purchase",
+        "form.planned_start",
+        "form.planned_end",
+        "form.legal_basis_titles",
+    ],
 )
 def test_header_fields_exact(score, name: str) -> None:  # type: ignore[no-untyped-def]
     assert score.ratio(name) == 1.0, [m for m in score.misses if name.split(".")[-1] in m]

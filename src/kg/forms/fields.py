@@ -49,7 +49,9 @@ def label_value_pairs(row: Row) -> Iterator[tuple[str, str, int]]:
     for position, (column, text) in enumerate(cells):
         label = normalize_label(text)
         if label in KNOWN_LABELS:
-            value = next((c for _, c in cells[position + 1 :] if normalize_label(c) not in KNOWN_LABELS), None)
+            value = next(
+                (c for _, c in cells[position + 1 :] if normalize_label(c) not in KNOWN_LABELS), None
+            )
             if value is not None and not _is_label_cell(value):
                 yield label, value, column
             continue
@@ -112,7 +114,9 @@ def read_declaration_funds(rows: Sequence[Row], header: HeaderFields) -> None:
             kinds = DECLARATION_ANNUAL_FUNDS if annual else DECLARATION_PROJECT_FUNDS
             amount = parse_decimal(cells[position + 1][1])
             if label in kinds and amount is not None:
-                money = Money(kinds[label], cells[position + 1][1], amount, header.money_unit or "元", row.line_start)
+                money = Money(
+                    kinds[label], cells[position + 1][1], amount, header.money_unit or "元", row.line_start
+                )
                 header.funds.append(money)
 
 
@@ -128,8 +132,11 @@ def read_evaluation_funds(header_row: Row, rows: Sequence[Row], header: HeaderFi
     header.money_unit = next((u for c in header_row.cells if (u := money_unit_from_label(c))), None)
     for row in rows:
         found = next(
-            ((i, EVALUATION_FUNDS_ROWS[strip_label_prefix(label)]) for i, label in enumerate(row.labels)
-             if strip_label_prefix(label) in EVALUATION_FUNDS_ROWS),
+            (
+                (i, EVALUATION_FUNDS_ROWS[strip_label_prefix(label)])
+                for i, label in enumerate(row.labels)
+                if strip_label_prefix(label) in EVALUATION_FUNDS_ROWS
+            ),
             None,
         )
         if found is None:

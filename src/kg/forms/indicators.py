@@ -144,6 +144,8 @@ def _split_target_row(row: Row, reader: LabelReader) -> _Draft | None:
         return None
     if all(reader.is_label(c) for _, c in cells):
         return _Draft(row, reader.read(cells))
+    target: str | None
+    l3: str | None
     if reader.scheme.open_level2:
         target = cells.pop()[1] if len(cells) > 1 else None
         l3 = cells.pop()[1]

@@ -149,10 +149,11 @@ def assign_levels(rows: Sequence[RowLabels], scheme: LabelScheme) -> list[tuple[
                 current = LabelSlot(parent, 1, l2.column, inferred=True)
         level1.append(current)
     first_l1 = next((slot for slot in level1 if slot is not None), None)
-    return [
-        ((l1 or first_l1).text if (l1 or first_l1) else None, l2.text if l2 else None)
-        for l1, l2 in zip(level1, level2, strict=True)
-    ]
+    return [(_text(l1 or first_l1), _text(l2)) for l1, l2 in zip(level1, level2, strict=True)]
+
+
+def _text(slot: LabelSlot | None) -> str | None:
+    return slot.text if slot is not None else None
 
 
 def _assign_level2(rows: Sequence[RowLabels]) -> list[LabelSlot | None]:

@@ -79,13 +79,16 @@ def segment_rows(segment: FormSegment) -> list[Row]:
 
 def read_form(segment: FormSegment, file: str, index: int) -> Form:
     rows = segment_rows(segment)
-    end_line = segment.first_line + len(segment.lines) - 1
+    end_line = rows[-1].line_end if rows else segment.first_line
     year = _year(rows, file, segment.first_line)
     header_at = next((i for i, row in enumerate(rows) if _is_indicator_header(row)), None)
     if header_at is None:
         raise FormParseError(
-            file, end_line, f"the indicator table heading (一级指标 … 三级指标) of the form starting at line "
-            f"{segment.first_line}", "end of form",
+            file,
+            end_line,
+            f"the indicator table heading (一级指标 … 三级指标) of the form starting at line "
+            f"{segment.first_line}",
+            "end of form",
         )
     header = _read_header(rows[:header_at], segment.form_type)
     project = header.fields.get("project_name")
@@ -121,7 +124,9 @@ def _year(rows: Sequence[Row], file: str, title_line: int) -> int:
         match = YEAR_HEADING.match(normalize_label("".join(row.cells)))
         if match:
             return int(match[1])
-    raise FormParseError(file, title_line + 1, "the fiscal year heading such as (2020年度) under the form title")
+    raise FormParseError(
+        file, title_line + 1, "the fiscal year heading such as (2020年度) under the form title"
+    )
 
 
 def _is_indicator_header(row: Row) -> bool:
@@ -185,11 +190,16 @@ def _apply_header(form: Form, header: f.HeaderFields) -> None:
 
 def _read_table(form: Form, rows: Sequence[Row], file: str) -> None:
     if form.form_type is FormType.SELF_EVALUATION:
-        total_at = next((i for i, row in enumerate(rows) if normalize_label(row.first_text()) == TOTAL_ROW), None)
+        total_at = next(
+            (i for i, row in enumerate(rows) if normalize_label(row.first_text()) == TOTAL_ROW), None
+        )
         if total_at is None:
             raise FormParseError(
-                file, form.line_end, f"the 总分 row closing the indicator table of the self-evaluation form "
-                f"starting at line {form.line_start}", "end of form",
+                file,
+                form.line_end,
+                f"the 总分 row closing the indicator table of the self-evaluation form "
+                f"starting at line {form.line_start}",
+                "end of form",
             )
         form.indicators = read_evaluation_table(rows[:total_at], NATIONAL_SCHEME)
         form.total_weight, form.total_score = f.read_totals(rows[total_at])
@@ -198,7 +208,9 @@ def _read_table(form: Form, rows: Sequence[Row], file: str) -> None:
         scheme = TARGET_TABLE_SCHEME if form.form_type is FormType.TARGET_TABLE else NATIONAL_SCHEME
         form.indicators = read_target_table(rows, scheme)
     if not form.indicators:
-        raise FormParseError(file, form.line_start, "at least one indicator row under the indicator table heading")
+        raise FormParseError(
+            file, form.line_start, "at least one indicator row under the indicator table heading"
+        )
 
 
 def _read_after_table(form: Form, rows: Sequence[Row]) -> None:
