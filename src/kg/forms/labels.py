@@ -116,7 +116,9 @@ class LabelReader:
             self.pending = [s for s in self.pending if s.level != level]
             return LabelSlot(text, level, column)
         if self.scheme.open_level2:
-            return LabelSlot(text, 1 if text in self.scheme.level1 else 2, column)
+            # Open second level: a known first-level name, or a first-column label with another beside it.
+            first = text in self.scheme.level1 or (column == 0 and len(rest) >= 1)
+            return LabelSlot(text, 1 if first else 2, column)
         fragment_level = _fragment_level(text, self.words)
         if fragment_level is None:
             return None

@@ -29,7 +29,7 @@ from kg.forms.vocabulary import (
 )
 from kg.model import Field, Form, FormParseError, FormType
 
-YEAR_HEADING = re.compile(r"^[\(]?(\d{4})年度?[\)]?$")
+YEAR_OF_FORM = re.compile(r"(\d{4})年度")
 KNOWN_TITLES = "财政项目支出绩效目标表, 财政项目支出绩效目标申报表 or 项目支出绩效自评表"
 
 
@@ -121,7 +121,7 @@ def _layout_name(segment: FormSegment) -> str:
 
 def _year(rows: Sequence[Row], file: str, title_line: int) -> int:
     for row in rows[:6]:
-        match = YEAR_HEADING.match(normalize_label("".join(row.cells)))
+        match = YEAR_OF_FORM.search(normalize_label("".join(row.cells)))
         if match:
             return int(match[1])
     raise FormParseError(
