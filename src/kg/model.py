@@ -52,7 +52,12 @@ class Money:
 
     @property
     def yuan(self) -> Decimal:
-        return self.amount * 10000 if self.unit == "万元" else self.amount
+        """The amount in 元; a unit we cannot convert exactly is refused, never guessed."""
+        if self.unit == "万元":
+            return self.amount * 10000
+        if self.unit == "元":
+            return self.amount
+        raise ValueError(f"line {self.line}: cannot convert money unit {self.unit!r} to 元")
 
 
 @dataclass(frozen=True)
