@@ -1,4 +1,4 @@
-"""The ontology (ontology/kg.ttl): OWL 2 DL hygiene checked structurally, then consistency with HermiT."""
+"""The ontology (ontology/*.ttl merged): OWL 2 DL hygiene checked structurally, then HermiT consistency."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
 
 from kg.rdf.mapping import FUNDING_KINDS
 from kg.rdf.namespaces import KG, ONTOLOGY_IRI
+from kg.rdf.ontology import load_ontology
 
 ROOT = Path(__file__).resolve().parents[1]
-ONTOLOGY = ROOT / "ontology" / "kg.ttl"
 INCONSISTENT = Path(__file__).resolve().parent / "fixtures" / "inconsistent.ttl"
 
 ENTITY_KINDS = (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
@@ -25,7 +25,7 @@ OWL2_DATATYPES = {XSD.string, XSD.integer, XSD.decimal, XSD.boolean, XSD.dateTim
 
 @pytest.fixture(scope="module")
 def onto() -> Graph:
-    return Graph().parse(ONTOLOGY)
+    return load_ontology()
 
 
 def declared(graph: Graph, kind: URIRef) -> set[URIRef]:
