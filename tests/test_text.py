@@ -49,9 +49,9 @@ def test_empty_file(data: bytes) -> None:
     with pytest.raises(FormParseError) as info:
         decode_source(data, "empty.txt")
     assert info.value.file == "empty.txt"
-    assert info.value.line is None
+    assert info.value.line == 1
     assert info.value.expected == "a performance form (the file is empty)"
-    assert str(info.value) == "empty.txt: expected a performance form (the file is empty)"
+    assert str(info.value) == "empty.txt:1: expected a performance form (the file is empty)"
 
 
 def test_nul_bytes_are_binary() -> None:

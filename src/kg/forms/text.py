@@ -41,7 +41,7 @@ def decode_source(data: bytes, file: str) -> str:
         _reject_binary(data, file)
         text = _decode_bytes(data, file)
     if not text.strip():
-        raise FormParseError(file, None, "a performance form (the file is empty)")
+        raise FormParseError(file, 1, "a performance form (the file is empty)")
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -56,7 +56,7 @@ def _reject_binary(data: bytes, file: str) -> None:
         return
     controls = sum(1 for byte in data if byte in _CONTROL_BYTES)
     if controls / len(data) > _MAX_CONTROL_SHARE:
-        raise FormParseError(file, None, "a text file", f"binary data ({controls} control bytes)")
+        raise FormParseError(file, 1, "a text file", f"binary data ({controls} control bytes)")
 
 
 def _decode_utf16(data: bytes, file: str) -> str:
@@ -64,9 +64,9 @@ def _decode_utf16(data: bytes, file: str) -> str:
     try:
         text = data.decode("utf-16")
     except UnicodeDecodeError as err:
-        raise FormParseError(file, None, "UTF-16 text", f"undecodable bytes at offset {err.start}") from err
+        raise FormParseError(file, 1, "UTF-16 text", f"undecodable bytes at offset {err.start}") from err
     if any(ord(ch) in _CONTROL_BYTES for ch in text):
-        raise FormParseError(file, None, "a text file", "binary data (control characters)")
+        raise FormParseError(file, 1, "a text file", "binary data (control characters)")
     return text
 
 

@@ -1,0 +1,534 @@
+"""The embedded on-disk triple store (pyoxigraph / RocksDB): one named graph per form.
+
+Layout of the dataset
+---------------------
+
+* **Form graphs.** Every parsed form lives in its own named graph, `kg.rdf.mapping.form_graph_iri(form)`
+  (`https://w3id.org/jixiao-kg/id/graph/<file-stem>/<index>`).
+* **Default graph = the RDF merge of the form graphs**, maintained by the store: every triple that is in
+  at least one form graph is in the default graph, once. Queries (`query()`) therefore see all forms at
+  once, with set semantics and without the catalog, using plain SPARQL (no union flag). Never write to
+  the default graph yourself; `rebuild_default_graph()` recomputes it.
+  Why not Oxigraph's `use_default_graph_as_union`: in pyoxigraph 0.5 that union is a multiset, a triple
+  shared by k graphs (the source file, organizations, projects, categories, legal documents) matches k
+  times (upstream oxigraph/oxigraph#1919, fixed only in 0.6), so the `forms` query gave 5,119 rows for 31
+  forms; and listing the form graphs as the default graph made a 2,000-form join ~60 s instead of 0.1 s.
+* **Catalog graph** `https://w3id.org/jixiao-kg/id/graph/catalog` (`CATALOG_GRAPH`): the bookkeeping that
+  says which graphs came from which source file, so that re-ingesting a file replaces exactly its graphs.
+  Vocabulary: the small namespace `CATALOG` (`https://w3id.org/jixiao-kg/catalog#`, prefix `kgcat:`);
+  the source file node is the IRI the mapping uses for the `kg:SourceFile`
+  (`kg.rdf.mapping.source_file_iri`, `…/id/source/<base name>`)::
+
+      GRAPH <https://w3id.org/jixiao-kg/id/graph/catalog> {
+        <…/id/source/001_x.txt> kgcat:fileName   "001_x.txt" ;
+                                kgcat:sha256     "<hex SHA-256 of the source bytes>" ;
+                                kgcat:ingestedAt "2025-01-31T08:00:00Z"^^xsd:dateTime .
+        <…/id/graph/001_x/0>    kgcat:sourceFile <…/id/source/001_x.txt> ;
+                                kgcat:tripleCount 412 .
+      }
+
+  A file's form and triple counts are derived from its graphs' entries (`files()`). The catalog is not
+  part of the default graph; read it with `GRAPH <…/id/graph/catalog> { … }` (or simply
+  `GRAPH ?c { ?g kgcat:sourceFile ?f }`). `GRAPH ?g { … }` ranges over the form graphs and the catalog.
+
+Querying
+--------
+
+`query()` evaluates against the default graph above; `GRAPH ?g { … }` addresses single forms. The project
+prefixes (`kg:`, `id:`, `prov:`, `dcterms:`, `skos:`, `xsd:` … and `kgcat:`) are predeclared, so they may be
+used without PREFIX lines (a query's own PREFIX lines win).
+
+Atomic replacement
+------------------
+
+`replace_file()` sends one SPARQL Update request: remove from the default graph the triples of the graphs
+being replaced that no other form graph holds, drop those graphs and their catalog entries, then
+`INSERT DATA` the new graphs, their triples into the default graph and the new catalog entries. Oxigraph
+runs an update request in one transaction, so a failure leaves the store exactly as it was. All
+rdflib-to-Oxigraph term conversion happens before anything is written.
+
+Literals
+--------
+
+Terms are converted exactly: lexical form, datatype and language tag as given (pyoxigraph lower-cases
+language tags, which BCP 47 defines as case-insensitive: `zh-Hans` -> `zh-hans`). Oxigraph however stores
+some XSD datatypes by value (upstream issue oxigraph/oxigraph#526, no option to turn this off): an
+xsd:decimal comes back in canonical form (`"40.00"` -> `"40"`, never rounded: values are fixed-point with
+18 fraction digits or kept as text beyond that), and `xsd:int`/`xsd:long`… become `xsd:integer`.
+`kg.rdf.mapping` already writes decimals canonically and keeps every printed figure verbatim in a
+separate `…Raw` string, so nothing is lost for this project's data.
+
+Locking
+-------
+
+RocksDB lets one process open an on-disk store at a time. Open the store for one command and close it
+(`close()` or a `with` block); opening a store another process holds raises `StoreLockedError`.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import XSD
+from rdflib.term import Node
+
+from kg.rdf.mapping import source_file_iri
+from kg.rdf.namespaces import ID, PREFIXES
+
+CATALOG_GRAPH = ID["graph/catalog"]
+CATALOG = Namespace("https://w3id.org/jixiao-kg/catalog#")
+
+# Export formats: name -> (Oxigraph format, what is written).
+EXPORT_FORMATS: dict[str, tuple[ox.RdfFormat, str]] = {
+    "nq": (ox.RdfFormat.N_QUADS, "N-Quads: every form graph and the catalog graph"),
+    "trig": (ox.RdfFormat.TRIG, "TriG: every form graph and the catalog graph"),
+    "jsonld": (ox.RdfFormat.JSON_LD, "JSON-LD (expanded): every form graph and the catalog graph"),
+    "ttl": (ox.RdfFormat.TURTLE, "Turtle: the merge of the form graphs (the default graph), no catalog"),
+}
+
+# Prefixes predeclared for queries, and used to abbreviate Turtle/TriG exports (without `id:`: data IRIs
+# such as id:graph/001/0 would need escaped slashes, so they are written in full).
+QUERY_PREFIXES: dict[str, str] = {prefix: str(ns) for prefix, ns in PREFIXES.items()} | {
+    "kgcat": str(CATALOG)
+}
+EXPORT_PREFIXES: dict[str, str] = {prefix: iri for prefix, iri in QUERY_PREFIXES.items() if prefix != "id"}
+
+OxTerm = ox.NamedNode | ox.BlankNode | ox.Literal
+QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+
+_XSD_INTEGER = ox.NamedNode(str(XSD.integer))
+_XSD_DECIMAL = ox.NamedNode(str(XSD.decimal))
+_XSD_DOUBLE = ox.NamedNode(str(XSD.double))
+_XSD_DATETIME = ox.NamedNode(str(XSD.dateTime))
+_CAT = ox.NamedNode(str(CATALOG_GRAPH))
+_K_SOURCE_FILE = ox.NamedNode(str(CATALOG.sourceFile))
+_K_TRIPLE_COUNT = ox.NamedNode(str(CATALOG.tripleCount))
+_K_FILE_NAME = ox.NamedNode(str(CATALOG.fileName))
+_K_SHA256 = ox.NamedNode(str(CATALOG.sha256))
+_K_INGESTED_AT = ox.NamedNode(str(CATALOG.ingestedAt))
+_VARIABLE_NAME = re.compile(r"^[?$]?([A-Za-z_][A-Za-z0-9_]*)$")
+
+
+class StoreError(Exception):
+    """The store cannot be opened, read or written."""
+
+
+class StoreLockedError(StoreError):
+    """Another process (or another open handle in this one) holds the on-disk store."""
+
+
+class QueryError(StoreError):
+    """A SPARQL query failed: bad parameters or an evaluation error."""
+
+
+class QuerySyntaxError(QueryError):
+    """The SPARQL text does not parse."""
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """A source file as recorded in the catalog."""
+
+    file: str  # base name
+    iri: str  # the kg:SourceFile node
+    sha256: str | None
+    ingested_at: str | None  # ISO 8601, UTC
+    forms: int  # number of form graphs
+    triples: int  # triples in those graphs
+
+
+@dataclass(frozen=True)
+class FormGraphRecord:
+    """A form graph as recorded in the catalog."""
+
+    graph: URIRef
+    file: str
+    triples: int
+
+
+# ----------------------------------------------------------------------------- term conversion
+
+
+def to_oxigraph(term: Node | OxTerm, bnodes: dict[BNode, ox.BlankNode] | None = None) -> OxTerm:
+    """The pyoxigraph term for an rdflib term, exactly: lexical form, datatype and language tag as given
+    (pyoxigraph lower-cases the tag).
+
+    Blank nodes get a fresh Oxigraph blank node per distinct rdflib blank node when `bnodes` (the
+    memo) is given, else one with the same label. pyoxigraph terms pass through unchanged.
+    Raises ValueError for an invalid IRI or language tag, TypeError for anything that is not a term.
+    """
+    if isinstance(term, ox.NamedNode | ox.BlankNode | ox.Literal):
+        return term
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        if bnodes is None:
+            return ox.BlankNode(str(term))
+        if term not in bnodes:
+            bnodes[term] = ox.BlankNode()
+        return bnodes[term]
+    if isinstance(term, Literal):
+        lexical = str(term)
+        if term.language:
+            return ox.Literal(lexical, language=term.language)
+        if term.datatype is None or term.datatype == XSD.string:
+            return ox.Literal(lexical)
+        return ox.Literal(lexical, datatype=ox.NamedNode(str(term.datatype)))
+    raise TypeError(f"not an RDF term that can be stored: {term!r}")
+
+
+def graphs_to_quads(graphs: Iterable[tuple[URIRef, Graph]]) -> list[ox.Quad]:
+    """The quads of (graph IRI, triples) pairs, converted exactly (see `to_oxigraph`).
+
+    Raises ValueError/TypeError for a graph name that is not an IRI, the catalog graph, or a term that
+    cannot be converted; nothing partial is returned.
+    """
+    bnodes: dict[BNode, ox.BlankNode] = {}
+    quads: list[ox.Quad] = []
+    for graph_iri, graph in graphs:
+        graph_name = _graph_name(graph_iri)
+        for s, p, o in graph:
+            subject, predicate, obj = to_oxigraph(s, bnodes), to_oxigraph(p, bnodes), to_oxigraph(o, bnodes)
+            if isinstance(subject, ox.Literal) or not isinstance(predicate, ox.NamedNode):
+                raise ValueError(f"not a valid RDF triple in graph <{graph_iri}>: {s!r} {p!r} {o!r}")
+            quads.append(ox.Quad(subject, predicate, obj, graph_name))
+    return quads
+
+
+def _graph_name(graph_iri: object) -> ox.NamedNode:
+    if not isinstance(graph_iri, URIRef | ox.NamedNode):
+        raise TypeError(f"a form graph must be named by an IRI, got {graph_iri!r}")
+    node = ox.NamedNode(graph_iri.value if isinstance(graph_iri, ox.NamedNode) else str(graph_iri))
+    if node == _CAT:
+        raise ValueError(f"<{CATALOG_GRAPH}> is the store's catalog graph; it cannot hold form data")
+    return node
+
+
+def substitution_term(value: object) -> OxTerm:
+    """A query parameter as an RDF term: int -> xsd:integer, Decimal -> xsd:decimal, float -> xsd:double,
+    bool -> xsd:boolean, str -> plain string literal, rdflib/pyoxigraph terms as they are."""
+    if isinstance(value, ox.NamedNode | ox.BlankNode | ox.Literal | URIRef | BNode | Literal):
+        return to_oxigraph(value)
+    if isinstance(value, bool):
+        return ox.Literal(value)
+    if isinstance(value, int):
+        return ox.Literal(str(value), datatype=_XSD_INTEGER)
+    if isinstance(value, Decimal):
+        return ox.Literal(format(value, "f"), datatype=_XSD_DECIMAL)
+    if isinstance(value, float):
+        return ox.Literal(repr(value), datatype=_XSD_DOUBLE)
+    if isinstance(value, str):
+        return ox.Literal(value)
+    raise TypeError(f"cannot use {value!r} as a query parameter")
+
+
+def _base_name(file: str) -> str:
+    name = re.split(r"[\\/]", file)[-1]
+    if not name:
+        raise ValueError(f"not a file name: {file!r}")
+    return name
+
+
+def _term_text(term: object) -> str:
+    if isinstance(term, ox.NamedNode | ox.Literal):
+        return term.value
+    return str(term)
+
+
+def _natural_key(text: str) -> list[tuple[int, int | str]]:
+    return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", text) if part]
+
+
+# ----------------------------------------------------------------------------- the store
+
+
+class OxigraphStore:
+    """The project's dataset in an embedded Oxigraph store (see the module documentation).
+
+    `OxigraphStore(path)` opens or creates the on-disk store at `path` (`create=False`: it must exist);
+    `OxigraphStore.in_memory()` gives a throw-away store for tests. Use it as a context manager, or call
+    `close()`, so that the on-disk lock is released.
+    """
+
+    def __init__(self, path: Path | str | None, *, create: bool = True) -> None:
+        self.path = Path(path) if path is not None else None
+        self._store: ox.Store | None = None
+        if self.path is None:
+            self._store = ox.Store()
+            return
+        if not create and not (self.path / "CURRENT").is_file():
+            raise StoreError(f"no store at {self.path}: load data first with `kg ingest PATH…`")
+        try:
+            self._store = ox.Store(str(self.path))
+        except OSError as err:
+            if "lock" in str(err).lower():
+                raise StoreLockedError(
+                    f"the store at {self.path} is in use by another process (a running `kg serve` or "
+                    f"`kg ingest`?); stop it, or use another store with --store / KG_STORE ({err})"
+                ) from err
+            raise StoreError(f"cannot open the store at {self.path}: {err}") from err
+
+    @classmethod
+    def in_memory(cls) -> OxigraphStore:
+        """A store kept in memory only (for tests)."""
+        return cls(None)
+
+    def __repr__(self) -> str:
+        where = str(self.path) if self.path is not None else "memory"
+        return f"<OxigraphStore {where}{' closed' if self._store is None else ''}>"
+
+    # -- life cycle
+
+    @property
+    def _db(self) -> ox.Store:
+        if self._store is None:
+            raise StoreError("the store is closed")
+        return self._store
+
+    def close(self) -> None:
+        """Flush and release the store (and its lock). Idempotent."""
+        if self._store is None:
+            return
+        try:
+            if self.path is not None:
+                self._store.flush()
+        finally:
+            self._store = None
+            gc.collect()  # the RocksDB handle (and its lock) goes when the last reference does
+
+    def __enter__(self) -> OxigraphStore:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- writing
+
+    def replace_file(
+        self,
+        file: str,
+        graphs: Sequence[tuple[URIRef, Graph]],
+        *,
+        sha256: str | None = None,
+        ingested_at: datetime | None = None,
+    ) -> int:
+        """Atomically replace everything loaded from source file `file` by `graphs`; returns triples added.
+
+        Removes every graph the catalog lists for `file` (and any graph named in `graphs`, whoever loaded
+        it), adds the new graphs and their catalog entries, in one transaction: on any error nothing
+        changes. `file` is the source file's base name (a path is reduced to it); `sha256` is the hex
+        digest of the source bytes, `ingested_at` defaults to now (UTC).
+        """
+        return self.replace_file_quads(file, graphs_to_quads(graphs), sha256=sha256, ingested_at=ingested_at)
+
+    def replace_file_quads(
+        self,
+        file: str,
+        quads: Iterable[ox.Quad],
+        *,
+        sha256: str | None = None,
+        ingested_at: datetime | None = None,
+    ) -> int:
+        """`replace_file` for quads already converted (e.g. by `kg.ingest.file_to_quads`)."""
+        name = _base_name(file)
+        per_graph: dict[ox.NamedNode, set[ox.Quad]] = {}
+        for quad in quads:
+            graph_name = quad.graph_name
+            if not isinstance(graph_name, ox.NamedNode):
+                raise ValueError(f"every quad of {name} must be in a named form graph, got {quad}")
+            per_graph.setdefault(_graph_name(graph_name), set()).add(quad)
+        when = (ingested_at or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+        file_node = ox.NamedNode(str(source_file_iri(name)))
+
+        timestamp = ox.Literal(when.strftime("%Y-%m-%dT%H:%M:%SZ"), datatype=_XSD_DATETIME)
+        catalog: list[tuple[ox.NamedNode, ox.NamedNode, OxTerm]] = [
+            (file_node, _K_FILE_NAME, ox.Literal(name)),
+            (file_node, _K_INGESTED_AT, timestamp),
+        ]
+        if sha256 is not None:
+            catalog.append((file_node, _K_SHA256, ox.Literal(sha256)))
+        for graph_name, graph_quads in per_graph.items():
+            catalog.append((graph_name, _K_SOURCE_FILE, file_node))
+            catalog.append(
+                (graph_name, _K_TRIPLE_COUNT, ox.Literal(str(len(graph_quads)), datatype=_XSD_INTEGER))
+            )
+
+        operations = self._removal_operations(file_node, set(self._graphs_of(file_node)) | set(per_graph))
+        data = [f"GRAPH {_CAT} {{\n" + "".join(f"{s} {p} {o} .\n" for s, p, o in catalog) + "}"]
+        merged: set[tuple[Any, Any, Any]] = set()
+        for graph_name in sorted(per_graph, key=str):
+            triples = [(q.subject, q.predicate, q.object) for q in per_graph[graph_name]]
+            merged.update(triples)
+            data.append(f"GRAPH {graph_name} {{\n" + "".join(f"{s} {p} {o} .\n" for s, p, o in triples) + "}")
+        data.append("".join(f"{s} {p} {o} .\n" for s, p, o in merged))
+        operations.append("INSERT DATA {\n" + "\n".join(data) + "\n}")
+        self._update(" ;\n".join(operations))
+        return sum(len(graph_quads) for graph_quads in per_graph.values())
+
+    def remove_file(self, file: str) -> int:
+        """Atomically remove the graphs loaded from `file` and its catalog entries; returns the number of
+        triples removed."""
+        file_node = ox.NamedNode(str(source_file_iri(_base_name(file))))
+        graphs = self._graphs_of(file_node)
+        removed = sum(self.count_triples(URIRef(g.value)) for g in graphs)
+        self._update(" ;\n".join(self._removal_operations(file_node, set(graphs))))
+        return removed
+
+    @staticmethod
+    def _removal_operations(file_node: ox.NamedNode, graphs: set[ox.NamedNode]) -> list[str]:
+        """Update operations removing `graphs`, their catalog entries, the file's catalog entry, and the
+        default-graph triples that only those graphs held."""
+        operations = []
+        if graphs:
+            ordered = sorted(graphs, key=str)
+            operations.append(
+                f"DELETE {{ ?s ?p ?o }} WHERE {{ VALUES ?g {{ {' '.join(str(g) for g in ordered)} }} "
+                f"GRAPH ?g {{ ?s ?p ?o }} FILTER NOT EXISTS {{ GRAPH ?other {{ ?s ?p ?o }} "
+                f"GRAPH {_CAT} {{ ?other {_K_SOURCE_FILE} ?file }} "
+                f"FILTER (?other NOT IN ({', '.join(str(g) for g in ordered)})) }} }}"
+            )
+            for graph_name in ordered:
+                operations.append(f"DROP SILENT GRAPH {graph_name}")
+                operations.append(f"DELETE WHERE {{ GRAPH {_CAT} {{ {graph_name} ?p ?o }} }}")
+        operations.append(f"DELETE WHERE {{ GRAPH {_CAT} {{ {file_node} ?p ?o }} }}")
+        return operations
+
+    def rebuild_default_graph(self) -> int:
+        """Recompute the default graph as the merge of the catalogued form graphs (a repair tool; ingest
+        keeps it up to date). Returns the number of triples in it."""
+        self._update(
+            f"DROP SILENT DEFAULT ;\n"
+            f"INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH {_CAT} {{ ?g {_K_SOURCE_FILE} ?file }} "
+            f"GRAPH ?g {{ ?s ?p ?o }} }}"
+        )
+        return self._count(ox.DefaultGraph())
+
+    def _update(self, update: str) -> None:
+        try:
+            self._db.update(update)
+        except (OSError, RuntimeError, SyntaxError, ValueError) as err:
+            raise StoreError(f"writing to the store failed, nothing was changed: {err}") from err
+
+    def _graphs_of(self, file_node: ox.NamedNode) -> list[ox.NamedNode]:
+        return [
+            quad.subject
+            for quad in self._db.quads_for_pattern(None, _K_SOURCE_FILE, file_node, _CAT)
+            if isinstance(quad.subject, ox.NamedNode)
+        ]
+
+    # -- reading
+
+    def files(self) -> list[FileRecord]:
+        """The source files in the catalog, by name, with their form and triple counts."""
+        rows = self.query(
+            f"""
+            SELECT ?file ?name ?sha ?at (COUNT(?g) AS ?forms) (SUM(COALESCE(?n, 0)) AS ?triples) WHERE {{
+              GRAPH {_CAT} {{
+                ?file kgcat:fileName ?name .
+                OPTIONAL {{ ?file kgcat:sha256 ?sha }}
+                OPTIONAL {{ ?file kgcat:ingestedAt ?at }}
+                OPTIONAL {{ ?g kgcat:sourceFile ?file ; kgcat:tripleCount ?n }}
+              }}
+            }} GROUP BY ?file ?name ?sha ?at
+            """
+        )
+        assert isinstance(rows, ox.QuerySolutions)
+        records = [
+            FileRecord(
+                file=_term_text(row["name"]),
+                iri=_term_text(row["file"]),
+                sha256=_term_text(row["sha"]) if row["sha"] is not None else None,
+                ingested_at=_term_text(row["at"]) if row["at"] is not None else None,
+                forms=int(_term_text(row["forms"])),
+                triples=int(_term_text(row["triples"])),
+            )
+            for row in rows
+        ]
+        return sorted(records, key=lambda record: _natural_key(record.file))
+
+    def form_graphs(self) -> list[FormGraphRecord]:
+        """The form graphs in the catalog, by file then form index."""
+        rows = self.query(
+            f"SELECT ?g ?name ?n WHERE {{ GRAPH {_CAT} {{ "
+            f"?g kgcat:sourceFile ?file ; kgcat:tripleCount ?n . ?file kgcat:fileName ?name }} }}"
+        )
+        assert isinstance(rows, ox.QuerySolutions)
+        records = [
+            FormGraphRecord(URIRef(_term_text(row["g"])), _term_text(row["name"]), int(_term_text(row["n"])))
+            for row in rows
+        ]
+        return sorted(records, key=lambda r: (_natural_key(r.file), _natural_key(str(r.graph))))
+
+    def count_triples(self, graph: URIRef | None = None) -> int:
+        """Triples in the named graphs (form graphs and catalog: exactly what `export("nq")` writes), or in
+        one named graph."""
+        if graph is None:
+            return len(self._db) - self._count(ox.DefaultGraph())
+        return self._count(ox.NamedNode(str(graph)))
+
+    def count_default_graph(self) -> int:
+        """Distinct triples in the default graph (the merge of all form graphs)."""
+        return self._count(ox.DefaultGraph())
+
+    def _count(self, graph_name: ox.NamedNode | ox.DefaultGraph) -> int:
+        return sum(1 for _ in self._db.quads_for_pattern(None, None, None, graph_name))
+
+    def query(self, sparql: str, substitutions: Mapping[str, object] | None = None) -> QueryResult:
+        """Run a SPARQL query; the default graph is the union of all graphs (see the module documentation).
+
+        `substitutions` binds variables (name with or without `?`) to values before evaluation
+        (SEP-0007, never spliced into the text; see `substitution_term` for the typing). Oxigraph
+        requires a substituted variable of a SELECT query to be one the query selects.
+        Raises QuerySyntaxError for text that does not parse, QueryError for other query failures.
+        """
+        bindings: dict[ox.Variable, Any] = {}
+        for name, value in (substitutions or {}).items():
+            match = _VARIABLE_NAME.match(name)
+            if match is None:
+                raise QueryError(f"not a SPARQL variable name: {name!r}")
+            try:
+                bindings[ox.Variable(match[1])] = substitution_term(value)
+            except (TypeError, ValueError) as err:
+                raise QueryError(f"bad value for ?{match[1]}: {err}") from err
+        try:
+            return self._db.query(
+                sparql,
+                prefixes=QUERY_PREFIXES,
+                substitutions=bindings or None,
+            )
+        except SyntaxError as err:
+            raise QuerySyntaxError(f"SPARQL syntax error: {err}") from err
+        except OSError as err:
+            raise StoreError(f"reading the store failed: {err}") from err
+        except (RuntimeError, ValueError, TypeError) as err:
+            message = str(err)
+            if "projection" in message:
+                message += " (a parameter must be a variable the query selects)"
+            raise QueryError(message) from err
+
+    def export(self, format: str, output: IO[bytes] | None = None) -> bytes | None:
+        """Serialize the store: `nq`, `trig`, `jsonld` (every named graph: the form graphs and the catalog)
+        or `ttl` (the default graph: the merge of the form graphs). Returns bytes when `output` is None."""
+        if format not in EXPORT_FORMATS:
+            raise ValueError(f"unknown export format {format!r}; expected one of {', '.join(EXPORT_FORMATS)}")
+        rdf_format = EXPORT_FORMATS[format][0]
+        prefixes = EXPORT_PREFIXES if format in ("ttl", "trig") else None
+        try:
+            if format == "ttl":
+                return self._db.dump(output, rdf_format, from_graph=ox.DefaultGraph(), prefixes=prefixes)
+            quads = (q for q in self._db if not isinstance(q.graph_name, ox.DefaultGraph))
+            return ox.serialize(quads, output, rdf_format, prefixes=prefixes)
+        except OSError as err:
+            raise StoreError(f"export failed: {err}") from err
