@@ -281,3 +281,33 @@ def test_exports(store: OxigraphStore) -> None:
     }
     with pytest.raises(ValueError, match="unknown export format"):
         store.export("xml")
+
+
+def derived_graph(name: str, value: str) -> tuple[URIRef, Graph]:
+    graph = Graph()
+    graph.add((ID[f"lineage/{name}"], RDFS.label, Literal(value)))
+    return ID[f"graph/{name}"], graph
+
+
+def test_derived_graphs_in_the_default_graph_are_replaced_and_are_no_source_files(
+    store: OxigraphStore,
+) -> None:
+    store.replace_file("001_a.txt", [form_graph("001_a", 0)])
+    store.replace_derived("lineages", [derived_graph("lineages", "first")], in_default_graph=True)
+    store.replace_derived("lineages", [derived_graph("lineages", "second")], in_default_graph=True)
+    labels = select(store, f"SELECT ?v WHERE {{ <{ID['lineage/lineages']}> rdfs:label ?v }}")
+    assert labels == [{"v": "second"}]
+    assert [record.file for record in store.files()] == ["001_a.txt"]
+    assert [record.file for record in store.form_graphs()] == ["001_a.txt"]
+    store.replace_file("001_a.txt", [form_graph("001_a", 0)])
+    assert select(store, f"SELECT ?v WHERE {{ <{ID['lineage/lineages']}> rdfs:label ?v }}") == [
+        {"v": "second"}
+    ]
+
+
+def test_derived_graphs_outside_the_default_graph_are_read_with_graph(store: OxigraphStore) -> None:
+    store.replace_derived("report", [derived_graph("report/a", "r1")], in_default_graph=False)
+    store.replace_derived("report", [derived_graph("report/b", "r2")], in_default_graph=False)
+    assert select(store, "SELECT ?v WHERE { ?s rdfs:label ?v }") == []
+    rows = select(store, "SELECT ?g ?v WHERE { GRAPH ?g { ?s rdfs:label ?v } }")
+    assert rows == [{"g": str(ID["graph/report/b"]), "v": "r2"}]

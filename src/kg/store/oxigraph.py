@@ -116,6 +116,8 @@ _K_TRIPLE_COUNT = ox.NamedNode(str(CATALOG.tripleCount))
 _K_FILE_NAME = ox.NamedNode(str(CATALOG.fileName))
 _K_SHA256 = ox.NamedNode(str(CATALOG.sha256))
 _K_INGESTED_AT = ox.NamedNode(str(CATALOG.ingestedAt))
+_K_DERIVED_NAME = ox.NamedNode(str(CATALOG.derivedName))
+_K_DERIVED_FROM = ox.NamedNode(str(CATALOG.derivedFrom))
 _VARIABLE_NAME = re.compile(r"^[?$]?([A-Za-z_][A-Za-z0-9_]*)$")
 
 
@@ -203,6 +205,15 @@ def graphs_to_quads(graphs: Iterable[tuple[URIRef, Graph]]) -> list[ox.Quad]:
                 raise ValueError(f"not a valid RDF triple in graph <{graph_iri}>: {s!r} {p!r} {o!r}")
             quads.append(ox.Quad(subject, predicate, obj, graph_name))
     return quads
+
+
+def _group_by_graph(quads: Iterable[ox.Quad], source: str) -> dict[ox.NamedNode, set[ox.Quad]]:
+    per_graph: dict[ox.NamedNode, set[ox.Quad]] = {}
+    for quad in quads:
+        if not isinstance(quad.graph_name, ox.NamedNode):
+            raise ValueError(f"every quad of {source} must be in a named graph, got {quad}")
+        per_graph.setdefault(_graph_name(quad.graph_name), set()).add(quad)
+    return per_graph
 
 
 def _graph_name(graph_iri: object) -> ox.NamedNode:
@@ -343,15 +354,8 @@ class OxigraphStore:
     ) -> int:
         """`replace_file` for quads already converted (e.g. by `kg.ingest.file_to_quads`)."""
         name = _base_name(file)
-        per_graph: dict[ox.NamedNode, set[ox.Quad]] = {}
-        for quad in quads:
-            graph_name = quad.graph_name
-            if not isinstance(graph_name, ox.NamedNode):
-                raise ValueError(f"every quad of {name} must be in a named form graph, got {quad}")
-            per_graph.setdefault(_graph_name(graph_name), set()).add(quad)
         when = (ingested_at or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
         file_node = ox.NamedNode(str(source_file_iri(name)))
-
         timestamp = ox.Literal(when.strftime("%Y-%m-%dT%H:%M:%SZ"), datatype=_XSD_DATETIME)
         catalog: list[tuple[ox.NamedNode, ox.NamedNode, OxTerm]] = [
             (file_node, _K_FILE_NAME, ox.Literal(name)),
@@ -359,13 +363,57 @@ class OxigraphStore:
         ]
         if sha256 is not None:
             catalog.append((file_node, _K_SHA256, ox.Literal(sha256)))
+        return self._replace_source(file_node, _group_by_graph(quads, name), catalog)
+
+    def replace_derived(
+        self, name: str, graphs: Sequence[tuple[URIRef, Graph]], *, in_default_graph: bool
+    ) -> int:
+        """Atomically replace the graphs computed from the forms under `name` (lineages, registries,
+        validation reports); returns triples added.
+
+        With `in_default_graph` the graphs join the default graph like form graphs (facts that queries
+        join with the forms, such as lineages); without it they stay apart (reports, read with
+        `GRAPH`). The catalog records them under `…/id/derived/<name>`, never as a source file.
+        """
+        node = ox.NamedNode(str(ID[f"derived/{name}"]))
+        per_graph = _group_by_graph(graphs_to_quads(graphs), name)
+        if in_default_graph:
+            return self._replace_source(node, per_graph, [(node, _K_DERIVED_NAME, ox.Literal(name))])
+        previous = [
+            quad.subject
+            for quad in self._db.quads_for_pattern(None, _K_DERIVED_FROM, node, _CAT)
+            if isinstance(quad.subject, ox.NamedNode)
+        ]
+        operations = []
+        for graph_name in sorted(set(previous) | set(per_graph), key=str):
+            operations.append(f"DROP SILENT GRAPH {graph_name}")
+            operations.append(f"DELETE WHERE {{ GRAPH {_CAT} {{ {graph_name} ?p ?o }} }}")
+        data = [
+            f"GRAPH {g} {{\n" + "".join(f"{q.subject} {q.predicate} {q.object} .\n" for q in qs) + "}"
+            for g, qs in sorted(per_graph.items(), key=lambda item: str(item[0]))
+        ]
+        data.append(
+            f"GRAPH {_CAT} {{\n" + "".join(f"{g} {_K_DERIVED_FROM} {node} .\n" for g in per_graph) + "}"
+        )
+        operations.append("INSERT DATA {\n" + "\n".join(data) + "\n}")
+        self._update(" ;\n".join(operations))
+        return sum(len(qs) for qs in per_graph.values())
+
+    def _replace_source(
+        self,
+        source: ox.NamedNode,
+        per_graph: dict[ox.NamedNode, set[ox.Quad]],
+        catalog: list[tuple[ox.NamedNode, ox.NamedNode, OxTerm]],
+    ) -> int:
+        """Replace every graph catalogued under `source` by `per_graph`, keeping the default graph the
+        merge of all sourced graphs, in one update request (one transaction)."""
+        catalog = list(catalog)
         for graph_name, graph_quads in per_graph.items():
-            catalog.append((graph_name, _K_SOURCE_FILE, file_node))
+            catalog.append((graph_name, _K_SOURCE_FILE, source))
             catalog.append(
                 (graph_name, _K_TRIPLE_COUNT, ox.Literal(str(len(graph_quads)), datatype=_XSD_INTEGER))
             )
-
-        operations = self._removal_operations(file_node, set(self._graphs_of(file_node)) | set(per_graph))
+        operations = self._removal_operations(source, set(self._graphs_of(source)) | set(per_graph))
         data = [f"GRAPH {_CAT} {{\n" + "".join(f"{s} {p} {o} .\n" for s, p, o in catalog) + "}"]
         merged: set[tuple[Any, Any, Any]] = set()
         for graph_name in sorted(per_graph, key=str):
