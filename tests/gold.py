@@ -44,6 +44,9 @@ FORM_FIELDS = (
 )
 
 
+REPORTS: list[str] = []  # accuracy tables of this test run, printed in pytest's terminal summary
+
+
 def load_gold() -> list[dict[str, Any]]:
     return list(json.loads(GOLD_PATH.read_text(encoding="utf-8"))["forms"])
 
