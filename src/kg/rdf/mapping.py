@@ -34,7 +34,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 from kg.model import Comparison, Field, Form, FormType, Indicator, LegalCitation, Money, Number
-from kg.rdf.namespaces import DCTERMS, ELI, ID, KG, ORG, PROV, QUDT, RDF, RDFS, SKOS, XSD, bind_prefixes
+from kg.rdf.namespaces import DCTERMS, ELI, ID, KG, ORG, PROV, RDF, RDFS, SKOS, XSD, bind_prefixes
 
 FORM_CLASSES: dict[FormType, URIRef] = {
     FormType.TARGET_TABLE: KG.TargetTable,
@@ -386,12 +386,7 @@ def _add_money(b: _Builder, index: int, money: Money) -> None:
     b.add(s, KG.amountYuan, decimal_literal(money.yuan))
     b.add(s, KG.amountInSourceUnit, decimal_literal(money.amount))
     b.add(s, KG.rawText, _text(money.raw))
-    unit = MONEY_UNITS.get(money.unit)
-    if unit is None:
-        unit = ID[f"unit/{_segment(money.unit)}"]
-        b.add(unit, RDF.type, QUDT.Unit)
-        b.add(unit, QUDT.symbol, Literal(money.unit))
-    b.add(s, KG.sourceUnit, unit)
+    b.add(s, KG.sourceUnit, MONEY_UNITS[money.unit])  # money.yuan above refused any other unit
 
 
 def _add_citation(b: _Builder, index: int, citation: LegalCitation) -> None:
