@@ -94,7 +94,7 @@ def count(store: Path, sparql: str) -> int:
 # ----------------------------------------------------------------------------- help
 
 
-@pytest.mark.parametrize("command", [[], ["ingest"], ["forms"], ["query"], ["export"], ["serve"]])
+@pytest.mark.parametrize("command", [[], ["ingest"], ["link"], ["forms"], ["query"], ["export"], ["serve"]])
 def test_help_of_every_command_teaches(command: list[str]) -> None:
     result = kg(*command, "--help")
     assert result.returncode == 0, result.stderr
@@ -293,7 +293,8 @@ def test_export_nq_round_trips_count(store: Path, tmp_path: Path) -> None:
     reloaded = ox.Store()
     reloaded.load(path=out, format=ox.RdfFormat.N_QUADS)
     assert len(reloaded) == in_store
-    assert len(list(reloaded.named_graphs())) == 31 + 1  # the form graphs and the catalog
+    # the form graphs, the catalog and the graphs of `kg link` (lineages, registry/units, registry/legal)
+    assert len(list(reloaded.named_graphs())) == 31 + 1 + 3
     assert kg("export", "--format", "nq", store=store).stdout.encode("utf-8") == out.read_bytes()
 
 
@@ -304,7 +305,7 @@ def test_export_turtle_jsonld_and_csv(store: Path, tmp_path: Path) -> None:
     assert len(Graph().parse(data=turtle.stdout, format="turtle")) == merged
     jsonld = tmp_path / "dump.jsonld"
     assert kg("export", "--format", "jsonld", "-o", jsonld, store=store).returncode == 0
-    assert len(json.loads(jsonld.read_text(encoding="utf-8"))) == 31 + 1
+    assert len(json.loads(jsonld.read_text(encoding="utf-8"))) == 31 + 1 + 3
     exported = kg("export", "--format", "csv", store=store)
     queried = kg("query", "--name", "indicators", "--format", "csv", store=store)
     assert exported.returncode == 0, exported.stderr
@@ -333,8 +334,8 @@ def test_locked_store_gives_a_clear_error(store: Path) -> None:
     assert "in use by another process" in result.stderr
 
 
-def test_serve_is_a_placeholder() -> None:
-    result = kg("serve", "--host", "127.0.0.1", "--port", "8123")
-    assert result.returncode == 0
-    assert "later issue" in result.stdout and "127.0.0.1:8123" in result.stdout
+def test_serve_checks_its_options_and_store(tmp_path: Path) -> None:
+    # the service itself is tested over HTTP in tests/test_server.py and tests/test_protocol.py
     assert kg("serve", "--port", "70000").returncode == 2
+    missing = kg("serve", "--port", "8123", store=tmp_path / "none")
+    assert missing.returncode == 1 and "no store at" in missing.stderr

@@ -191,15 +191,16 @@ def test_one_bad_file_among_good_ones(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------- the ingest API
 
 
-def test_expand_paths_skips_hidden_files_and_notes(tmp_path: Path) -> None:
-    for relative in ("b.txt", "a.txt", "sub/c.txt", "README.md", ".hidden.txt", ".git/x.txt", "sub/notes.MD"):
+def test_expand_paths_takes_only_txt_files_from_folders(tmp_path: Path) -> None:
+    files = ("b.txt", "a.txt", "sub/c.TXT", "README.md", ".hidden.txt", ".git/x.txt", "sub/notes.MD")
+    for relative in (*files, "lineage-overrides.csv", "sub/form.pdf"):
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / relative).write_text("x", encoding="utf-8")
     explicit = tmp_path / "README.md"
     assert expand_paths([tmp_path, tmp_path / "a.txt", explicit, tmp_path / "missing.txt"]) == [
         tmp_path / "a.txt",
         tmp_path / "b.txt",
-        tmp_path / "sub" / "c.txt",
+        tmp_path / "sub" / "c.TXT",
         explicit,  # named explicitly: kept
         tmp_path / "missing.txt",  # reported as an error by ingest
     ]

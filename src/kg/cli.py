@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import csv
 import io
+import json
 import os
 import re
 import sys
@@ -20,15 +21,21 @@ from typing import IO, TextIO
 
 import pyoxigraph as ox
 
+from kg.distributed import DaskUnavailableError
 from kg.ingest import FileResult, ingest_paths
+from kg.link import LinkReport
 from kg.rdf.named_queries import NamedQuery, load_named_queries
+from kg.store import Store, open_store, store_spec
 from kg.store.oxigraph import (
     EXPORT_FORMATS,
     EXPORT_PREFIXES,
-    OxigraphStore,
     QueryError,
     StoreError,
 )
+from kg.synth import cli as synth_cli
+from kg.validate import commands as validation
+from kg.validate.findings import StaleGraphError
+from kg.validate.run import SelectionError
 
 DEFAULT_STORE = Path("var/store")
 STORE_ENV = "KG_STORE"
@@ -54,33 +61,67 @@ jixiao-kg: a knowledge graph of Chinese public-budget project performance forms 
 an embedded Oxigraph store that you can query with SPARQL.
 
 The store is a directory: --store PATH, else $KG_STORE, else ./var/store. One process at a time can
-open it."""
+open it. --store also takes a remote SPARQL store: virtuoso://HOST:PORT (Virtuoso: isql on PORT for bulk
+loads, SPARQL over HTTP on port 8890) or http(s)://HOST/sparql; credentials from KG_REMOTE_USER and
+KG_REMOTE_PASSWORD (see README, Remote store)."""
 
 MAIN_EPILOG = """\
 examples:
-  kg ingest data/                      load every file below data/ (re-loading replaces a file's forms)
+  kg ingest data/                      load every *.txt below data/ (re-loading replaces a file's forms)
+  kg link                              recompute lineages and the unit and legal-basis registries
   kg forms --year 2024                 list the loaded forms of fiscal year 2024
   kg query --name forms --format csv   run the named query queries/forms.rq, CSV to stdout
   kg query 'SELECT (COUNT(*) AS ?n) WHERE { ?f a kg:SelfEvaluation }'
   kg export --format nq -o dump.nq     every form graph and the catalog as N-Quads
+  kg validate --format html -o r.html  check every form against the compliance rules (SHACL)
+  kg check-ontology data/              HermiT consistency of the ontology with the seed forms
   kg --store /tmp/kg ingest data/      use another store
+  kg --store virtuoso://127.0.0.1:1111 ingest data/   a Virtuoso server (scripts/virtuoso start)
 
 Run `kg COMMAND --help` for each command's options and examples."""
 
 INGEST_DESCRIPTION = """\
 Parse source files and load their forms, one named graph per form. Folders are searched recursively
-(hidden files and *.md are skipped). Each file is loaded in one transaction: a file that was loaded
-before is replaced as a whole; a file that fails to parse adds nothing, keeps what it loaded before, and
-the other files still load.
+for *.txt files (hidden files and folders are skipped; other files such as data/lineage-overrides.csv
+are not forms); a file named explicitly is read whatever its extension. Each file is loaded in one
+transaction: a file that was loaded before is replaced as a whole; a file that fails to parse adds
+nothing, keeps what it loaded before, and the other files still load. When anything loaded, the
+lineages and registries are recomputed from all loaded forms, as `kg link` does.
 
 Progress goes to stderr, the per-file summary to stdout. Exit status 1 when any file failed; each error
-is printed as `error: FILE:LINE: expected …`."""
+is printed as `error: FILE:LINE: expected …`. With --validate the forms of the loaded files are then
+checked against the compliance rules and their reports stored, as `kg validate --form FILE` does; a
+count per file and severity is printed."""
 
 INGEST_EPILOG = """\
 examples:
-  kg ingest data/                          every file below data/
+  kg ingest data/                          every *.txt file below data/
   kg ingest data/001_5d49eaeac9110deb.txt  one file (replaces its forms if loaded before)
-  kg --store var/test ingest a.txt b.txt   into another store"""
+  kg --store var/test ingest a.txt b.txt   into another store
+  kg ingest --validate data/               load, then validate what was loaded"""
+
+LINK_DESCRIPTION = """\
+Recompute, from every loaded form, what joins the forms across years (see kg.link):
+  lineages   the project-years that are one continuing project (names drift between years), each link
+             with its evidence (same unit, name and core-name similarity, shared indicators, closeness
+             of funds, prior-year figures) and a confidence; the prior-year figures of target tables as
+             funding facts of the previous year
+  units      one organization per real unit, with aliases, and org:subOrganizationOf to the department
+  legal      one resource per cited document (normalised 文号, titles, kind) and every citing form
+They are stored as derived graphs that join the default graph, replacing the previous ones; `kg ingest`
+runs this after loading. Curated overrides (confirm, reject or add a link) win over the algorithm: the
+CSV data/lineage-overrides.csv (or $KG_LINEAGE_OVERRIDES, or --overrides FILE; format in the file).
+
+Prints the links (earlier and later project-year, confidence, method) and a summary; the named queries
+lineages, budget-series, indicator-history, projects-by-legal-basis and unit-totals read the result."""
+
+LINK_EPILOG = """\
+examples:
+  kg link                                  recompute with data/lineage-overrides.csv
+  kg link --overrides my-overrides.csv     with another overrides file
+  kg link --no-overrides                   the algorithm alone
+  kg link --evidence                       also print every link's signals
+  kg query --name lineages                 then look at the result"""
 
 FORMS_DESCRIPTION = """\
 List the loaded forms (file, form_index, form_type, year, project), in file order. Runs the named query
@@ -130,13 +171,21 @@ examples:
   kg export --format csv -o indicators.csv"""
 
 SERVE_DESCRIPTION = """\
-Serve the store over HTTP (SPARQL endpoint and API). Not implemented yet: the service comes in a later
-issue; for now this prints a notice and exits 0."""
+Serve the store over HTTP until Ctrl-C: a SPARQL 1.1 Protocol endpoint (/sparql; /update with a bearer
+token when KG_UPDATE_TOKEN is set), the named queries (/queries), web pages (/: query editor, projects,
+legal bases, validation findings) and OpenAPI docs (/docs). The default graph is the merge of all form
+graphs. Queries run in worker processes and are stopped at the time limit (503); SERVICE, LOAD and
+graphs outside the store are refused (400). The service holds the store: `kg ingest` waits for it to stop.
+
+Options override the environment (KG_HOST, KG_PORT, KG_QUERY_TIMEOUT, KG_MAX_ROWS, KG_MAX_REQUEST_BYTES,
+KG_WORKERS, KG_CORS_ORIGINS, KG_SOURCE_DIRS; the token only from KG_UPDATE_TOKEN); see kg.server.settings."""
 
 SERVE_EPILOG = """\
 examples:
-  kg serve
-  kg serve --host 0.0.0.0 --port 8080"""
+  kg serve                                    http://127.0.0.1:8000/
+  kg serve --port 8080 --timeout 10 --workers 2
+  KG_UPDATE_TOKEN=$(openssl rand -hex 16) kg serve   with SPARQL Update at /update
+  kg serve --host 0.0.0.0 --cors-origin https://example.org"""
 
 
 def _port(value: str) -> int:
@@ -155,9 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--store",
-        type=Path,
-        metavar="PATH",
-        help=f"store directory (default: ${STORE_ENV}, else {DEFAULT_STORE})",
+        metavar="STORE",
+        help=f"store directory, or virtuoso://HOST:PORT or http(s)://…/sparql (default: ${STORE_ENV}, "
+        f"else {DEFAULT_STORE})",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -170,6 +219,39 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_FORMATTER,
     )
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="source file or folder")
+    ingest.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="parse and map files in N worker processes; the store is written in file order (default: 1)",
+    )
+    ingest.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="parse and map files on the Dask cluster whose scheduler is at ADDRESS (tcp://HOST:8786); "
+        "needs dask[distributed] (pip install 'jixiao-kg[scale]')",
+    )
+    ingest.add_argument(
+        "--validate", action="store_true", help="validate the loaded forms and store their reports"
+    )
+
+    link = commands.add_parser(
+        "link",
+        help="recompute lineages and the unit and legal-basis registries",
+        description=LINK_DESCRIPTION,
+        epilog=LINK_EPILOG,
+        formatter_class=_FORMATTER,
+    )
+    overrides = link.add_mutually_exclusive_group()
+    overrides.add_argument(
+        "--overrides",
+        type=Path,
+        metavar="FILE",
+        help="curated overrides CSV (default: data/lineage-overrides.csv)",
+    )
+    overrides.add_argument("--no-overrides", action="store_true", help="ignore curated overrides")
+    link.add_argument("--evidence", action="store_true", help="print the signals of every link")
 
     forms = commands.add_parser(
         "forms",
@@ -219,13 +301,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser(
         "serve",
-        help="serve the store over HTTP (coming in a later issue)",
+        help="serve the store over HTTP: SPARQL endpoint, named queries, web pages",
         description=SERVE_DESCRIPTION,
         epilog=SERVE_EPILOG,
         formatter_class=_FORMATTER,
     )
-    serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
-    serve.add_argument("--port", type=_port, default=8000, help="port to listen on (default: 8000)")
+    serve.add_argument("--host", help="interface to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=_port, help="port to listen on (default: 8000)")
+    serve.add_argument(
+        "--store", dest="serve_store", metavar="STORE", help="the store (as kg --store)"
+    )
+    serve.add_argument("--workers", type=int, help="query worker processes (default: 4)")
+    serve.add_argument("--timeout", type=float, help="seconds a query or update may run (default: 30)")
+    serve.add_argument("--max-rows", type=int, help="rows or triples per answer at most (default: 100000)")
+    serve.add_argument("--max-request-bytes", type=int, help="request body size limit (default: 1048576)")
+    serve.add_argument(
+        "--cors-origin", action="append", metavar="ORIGIN", help="allow this origin (repeatable; * for any)"
+    )
+    validation.add_parsers(commands, _FORMATTER)
+    synth_cli.add_parser(commands, _FORMATTER)
     return parser
 
 
@@ -331,38 +425,95 @@ class ProgressBar:
 # ----------------------------------------------------------------------------- commands
 
 
-def _store_path(args: argparse.Namespace) -> Path:
-    if args.store is not None:
-        return Path(args.store)
-    env = os.environ.get(STORE_ENV)
-    return Path(env) if env else DEFAULT_STORE
+def _store_path(args: argparse.Namespace) -> Path | str:
+    """The store to use: --store, else $KG_STORE, else ./var/store (a Path; a remote address as text)."""
+    return store_spec(args.store)
 
 
-def _open_store(args: argparse.Namespace, *, create: bool = False) -> OxigraphStore:
-    path = _store_path(args)
-    if create:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    return OxigraphStore(path, create=create)
+def _open_store(args: argparse.Namespace, *, create: bool = False) -> Store:
+    return open_store(_store_path(args), create=create)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     with _open_store(args, create=True) as store:
-        report = ingest_paths(args.paths, store, ProgressBar(sys.stderr))
+        try:
+            report = ingest_paths(
+                args.paths, store, ProgressBar(sys.stderr), workers=max(1, args.workers), dask=args.dask
+            )
+        except DaskUnavailableError as err:
+            raise StoreError(str(err)) from err
         if not report.results:
             raise UsageError("no files to ingest in " + ", ".join(str(p) for p in args.paths))
         rows = [[str(r.path), str(r.forms), str(r.triples), r.status] for r in report.results]
         summary = f"{len(report.loaded)} loaded, {len(report.failed)} failed"
         rows.append([f"total ({len(report.results)} files)", str(report.forms), str(report.triples), summary])
         sys.stdout.write(render_table(["file", "forms", "triples", "status"], rows, max_cell=100))
+        linked = _link(store, None, use_default=True, quiet_unmatched=True) if report.loaded else None
         graphs = len(store.form_graphs())
         sys.stdout.write(
-            f"store {store.path}: {len(store.files())} files, {graphs} form graphs, "
+            f"store {store.location}: {len(store.files())} files, {graphs} form graphs, "
             f"{store.count_triples()} triples\n"
         )
+        if linked is not None:
+            sys.stdout.write(linked.summary() + "\n")
+        if args.validate:
+            validation.validate_ingested(store, [result.file for result in report.loaded], sys.stdout)
     sys.stdout.flush()
     for result in report.failed:
         sys.stderr.write(f"error: {result.error}\n")
     return EXIT_OK if report.ok else EXIT_FAILURE
+
+
+def _link(
+    store: Store, overrides: Path | None, *, use_default: bool, quiet_unmatched: bool = False
+) -> LinkReport:
+    """Recompute the derived graphs; warnings (overrides that name no loaded form …) go to stderr, those
+    about forms not loaded as one line when `quiet_unmatched` (ingest may load another corpus)."""
+    from kg.link import link_store
+    from kg.link.lineage import NO_MATCH
+    from kg.link.overrides import OverrideError
+
+    try:
+        linked = link_store(store, overrides, use_default=use_default)
+    except OverrideError as err:
+        raise UsageError(str(err)) from err
+    unmatched = [warning for warning in linked.warnings if quiet_unmatched and NO_MATCH in warning]
+    for warning in linked.warnings:
+        if warning not in unmatched:
+            sys.stderr.write(f"warning: {warning}\n")
+    if unmatched:
+        sys.stderr.write(
+            f"note: {len(unmatched)} lineage overrides name no loaded form (`kg link` lists them)\n"
+        )
+    return linked
+
+
+def cmd_link(args: argparse.Namespace) -> int:
+    if args.overrides is not None and not args.overrides.is_file():
+        raise UsageError(f"overrides file not found: {args.overrides}")
+    with _open_store(args) as store:
+        linked = _link(store, args.overrides, use_default=not args.no_overrides)
+    rows = []
+    for lineage in linked.lineages:
+        for link in lineage.links:
+            earlier, later = link.candidate.earlier, link.candidate.later
+            row = [
+                f"{earlier.year} {earlier.title}",
+                f"{later.year} {later.title}",
+                str(link.confidence),
+                link.method,
+            ]
+            if args.evidence:
+                row.append(
+                    " ".join(
+                        f"{s.code}={s.value if s.value is not None else '-'}" for s in link.candidate.signals
+                    )
+                )
+            rows.append(row)
+    headers = ["earlier", "later", "confidence", "method", *(["evidence"] if args.evidence else [])]
+    sys.stdout.write(render_table(headers, rows, max_cell=100 if args.evidence else TABLE_CELL_WIDTH))
+    sys.stdout.write(linked.summary() + "\n")
+    return EXIT_OK
 
 
 def _named_query(name: str) -> NamedQuery:
@@ -426,8 +577,9 @@ def cmd_query(args: argparse.Namespace) -> int:
     if args.list:
         return _list_queries()
     values = _parse_params(args.param)
+    columns: NamedQuery | None = None
     if args.name is not None:
-        named = _named_query(args.name)
+        named = columns = _named_query(args.name)
         text = named.text
         substitutions = _substitutions(named, values)
     else:
@@ -436,7 +588,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     with _open_store(args) as store:
         results = store.query(text, substitutions)
         try:
-            write_results(results, args.format, sys.stdout)
+            write_results(results, args.format, sys.stdout, columns)
         except (RuntimeError, ValueError) as err:  # evaluation errors surface while iterating
             raise QueryError(f"query evaluation failed: {err}") from err
     return EXIT_OK
@@ -452,8 +604,9 @@ def _list_queries() -> int:
     return EXIT_OK
 
 
-def write_results(results: object, fmt: str, out: TextIO) -> None:
-    """Print SELECT / ASK / CONSTRUCT results in `fmt` (table, csv or json)."""
+def write_results(results: object, fmt: str, out: TextIO, named: NamedQuery | None = None) -> None:
+    """Print SELECT / ASK / CONSTRUCT results in `fmt` (table, csv or json); for a named query, only its
+    output columns (`NamedQuery.output_columns`: parameters projected only to be bound are left out)."""
     if isinstance(results, ox.QueryBoolean):
         if fmt == "json":
             _write_bytes(out, results.serialize(format=ox.QueryResultsFormat.JSON) or b"", newline=True)
@@ -476,16 +629,31 @@ def write_results(results: object, fmt: str, out: TextIO) -> None:
             )
         return
     assert isinstance(results, ox.QuerySolutions)
+    variables = [variable.value for variable in results.variables]
+    headers = named.output_columns(variables) if named is not None else variables
     if fmt == "json":
-        _write_bytes(out, results.serialize(format=ox.QueryResultsFormat.JSON) or b"", newline=True)
+        data = results.serialize(format=ox.QueryResultsFormat.JSON) or b""
+        if headers != variables:
+            data = _json_columns(data, headers)
+        _write_bytes(out, data, newline=True)
         return
-    headers = [variable.value for variable in results.variables]
     rows = [[term_text(solution[h]) for h in headers] for solution in results]
     if fmt == "csv":
         write_csv(out, headers, rows)
     else:
         out.write(render_table(headers, rows))
         out.write(f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n")
+
+
+def _json_columns(data: bytes, columns: Sequence[str]) -> bytes:
+    """SPARQL JSON results reduced to `columns` (head and bindings)."""
+    document = json.loads(data)
+    document["head"]["vars"] = list(columns)
+    document["results"]["bindings"] = [
+        {name: value for name, value in binding.items() if name in columns}
+        for binding in document["results"]["bindings"]
+    ]
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def write_csv(out: TextIO, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
@@ -533,21 +701,55 @@ def _output(path: Path | None) -> Iterator[IO[bytes]]:
         yield handle
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    try:
+        with _open_store(args) as store, _text_output(args.output) as out:
+            status = validation.run_validate(args, store, out)
+    except SelectionError as err:
+        raise UsageError(str(err)) from err
+    except StaleGraphError as err:
+        raise StoreError(str(err)) from err
+    if args.output is not None:
+        sys.stderr.write(f"wrote {args.output}\n")
+    return status
+
+
+def cmd_check_ontology(args: argparse.Namespace) -> int:
+    try:
+        return validation.run_check_ontology(args, sys.stdout)
+    except SelectionError as err:
+        raise UsageError(str(err)) from err
+
+
+@contextlib.contextmanager
+def _text_output(path: Path | None) -> Iterator[TextIO]:
+    if path is None:
+        yield sys.stdout
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as handle:
+        yield handle
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
-    sys.stdout.write(
-        f"kg serve: the HTTP service (SPARQL endpoint and API on http://{args.host}:{args.port}/) comes in a "
-        f"later issue; nothing was started.\n"
-        f"Meanwhile use `kg query` and `kg export` on the store {_store_path(args)}.\n"
-    )
-    return EXIT_OK
+    from kg.server.main import serve  # FastAPI and uvicorn only for this command
+
+    store = store_spec(args.serve_store) if args.serve_store else _store_path(args)
+    if not isinstance(store, Path):
+        raise UsageError(f"kg serve cannot serve a remote store yet ({store}); serve a store directory")
+    return serve(args, store)
 
 
 COMMANDS = {
     "ingest": cmd_ingest,
+    "link": cmd_link,
     "forms": cmd_forms,
     "query": cmd_query,
     "export": cmd_export,
     "serve": cmd_serve,
+    "validate": cmd_validate,
+    "check-ontology": cmd_check_ontology,
+    "bench-corpus": synth_cli.cmd_bench_corpus,
 }
 
 

@@ -12,6 +12,8 @@ IRI scheme (all under `ID` = https://w3id.org/jixiao-kg/id/, no blank nodes anyw
 - legal document  legal/<h("no:" + 文号)>, else legal/<h("title:" + title)>, else legal/<h("raw:" + raw)>
 - unit (money)    kg:Yuan, kg:TenThousandYuan, else unit/<symbol>
 - categories      scheme/indicator-category/<form_type>[/<h(l1)> | /<h(l1 + l2)>]
+- derived facts   form/<file-stem>/<index>[/indicator/<n>]/profile | …/reckoning/<what>  (`kg.rdf.derived`:
+                  computed for the SHACL shapes, on their own resources; printed values are not changed)
 
 `<h(x)>` is the first 16 hex digits of the SHA-1 of the normalised text (`normalise_name`); path segments
 are percent-encoded. Shared resources (organizations, projects, documents, categories) carry their
@@ -28,6 +30,7 @@ import unicodedata
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
+from typing import cast
 from urllib.parse import quote
 
 from rdflib import Graph, Literal, URIRef
@@ -191,18 +194,37 @@ def responsible_unit(form: Form) -> Field | None:
 # ----------------------------------------------------------------------------- graph building
 
 
+Triple = tuple[Node, Node, Node]
+
+
+class TripleSet:
+    """The triples of one form graph while they are made: a plain set. Adding to an rdflib `Graph` one
+    triple at a time (it keeps indexes) cost most of the mapping's time, and ingest needs the triples, not
+    a Graph. Like a Graph it takes `add((s, p, o))` (so `kg.rdf.derived` writes into it the same way);
+    nothing else is offered: `form_to_graph` makes the Graph."""
+
+    __slots__ = ("triples",)
+
+    def __init__(self) -> None:
+        self.triples: set[Triple] = set()
+
+    def add(self, triple: Triple) -> TripleSet:
+        self.triples.add(triple)
+        return self
+
+
 class _Builder:
-    """A graph plus the form's IRIs; `add` skips triples whose object is None."""
+    """The form's triples plus its IRIs; `add` skips triples whose object is None."""
 
     def __init__(self, form: Form) -> None:
         self.form = form
-        self.graph = bind_prefixes(Graph())
+        self.graph = TripleSet()
         self.form_iri = form_iri(form)
         self.source = source_file_iri(form.file)
 
     def add(self, subject: URIRef, predicate: URIRef, obj: Node | None) -> None:
         if obj is not None:
-            self.graph.add((subject, predicate, obj))
+            self.graph.triples.add((subject, predicate, obj))
 
     def add_number(
         self, subject: URIRef, predicate: URIRef, raw_predicate: URIRef, number: Number | None
@@ -414,6 +436,15 @@ def _add_citation(b: _Builder, index: int, citation: LegalCitation) -> None:
 
 def form_to_graph(form: Form) -> Graph:
     """The triples of the form's named graph (see `form_graph_iri`)."""
+    graph = bind_prefixes(Graph())
+    for triple in form_triples(form):
+        graph.add(triple)
+    return graph
+
+
+def form_triples(form: Form) -> set[Triple]:
+    """The triples of the form's named graph as a set (what `form_to_graph` holds, without building a
+    Graph: the quicker way for ingest)."""
     b = _Builder(form)
     _add_form(b)
     _add_project(b)
@@ -426,7 +457,10 @@ def form_to_graph(form: Form) -> Graph:
         _add_money(b, index, money)
     for index, citation in enumerate(form.legal_citations):
         _add_citation(b, index, citation)
-    return b.graph
+    from kg.rdf.derived import add_derived  # derived facts for the shapes; derived imports this module
+
+    add_derived(cast(Graph, b.graph), form, b.form_iri)  # derived only adds triples (TripleSet.add)
+    return b.graph.triples
 
 
 # ----------------------------------------------------------------------------- quads

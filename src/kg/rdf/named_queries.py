@@ -5,7 +5,14 @@ Header syntax: the leading block of lines starting with `#`; of those, lines of 
 - `name`         once: the query's name (by convention the file stem)
 - `description`  one or more lines, joined with a space
 - `param`        repeatable: `<variable> <type> <example>` where type is string | integer | decimal | iri
-                 and the example is the rest of the line (may contain spaces)
+                 or a normalising hook (`PARAM_HOOKS`): `name-key` (a project or unit name, matched on its
+                 `kg.rdf.keys.name_key`) or `doc-ref` (a 文号 in any bracket style or a document title,
+                 `kg.rdf.keys.doc_key`); the value is normalised, then bound as a plain string. The example is
+                 the rest of the line (may contain spaces)
+- `columns`      optional, once: the result columns, space-separated, in order. Parameters that are no
+                 column (the query projects them only so that they can be bound) are left out of the
+                 output by callers: use `NamedQuery.output_columns`. Without it every projected variable is
+                 a column.
 
 Any other comment line is ignored. A parameter is a variable of the SELECT projection (pyoxigraph only
 substitutes projected variables) bound in a required pattern, which the caller may pre-bind (pyoxigraph
@@ -21,18 +28,22 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.rdf.keys import doc_key, name_key
+
 PARAM_TYPES = ("string", "integer", "decimal", "iri")
+# Parameter hooks: normalise the value (any variant a caller may type) to the lookup key the linker stores.
+PARAM_HOOKS: dict[str, Callable[[str], str]] = {"name-key": name_key, "doc-ref": doc_key}
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 # What pyoxigraph's `Store.query(substitutions=...)` accepts.
 Substitutions = dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple]
-_HEADER_LINE = re.compile(r"#\s*(name|description|param)\s*:\s*(.*?)\s*$")
+_HEADER_LINE = re.compile(r"#\s*(name|description|param|columns)\s*:\s*(.*?)\s*$")
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,14 @@ class NamedQuery:
     params: tuple[QueryParam, ...]
     text: str
     path: Path
+    columns: tuple[str, ...] = ()  # the `columns:` header; empty: every projected variable
+
+    def output_columns(self, variables: Sequence[str]) -> list[str]:
+        """The columns to show of a result whose projected variables are `variables`: the header's
+        `columns:` (those the result has), else all of them."""
+        if not self.columns:
+            return list(variables)
+        return [column for column in self.columns if column in variables]
 
     def param(self, name: str) -> QueryParam:
         for param in self.params:
@@ -68,6 +87,12 @@ def to_term(param: QueryParam, value: str) -> ox.NamedNode | ox.Literal:
         return ox.NamedNode(value)
     if param.type == "string":
         return ox.Literal(value)
+    hook = PARAM_HOOKS.get(param.type)
+    if hook is not None:
+        normalised = hook(value)
+        if not normalised:
+            raise ValueError(f"parameter {param.name!r}: {value!r} is empty once normalised ({param.type})")
+        return ox.Literal(normalised)
     try:
         if param.type == "integer":
             return ox.Literal(str(int(value)), datatype=ox.NamedNode(_XSD + "integer"))
@@ -89,6 +114,7 @@ def parse_named_query(text: str, path: Path) -> NamedQuery:
     name: str | None = None
     description: list[str] = []
     params: list[QueryParam] = []
+    columns: tuple[str, ...] = ()
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if not stripped.startswith("#"):
@@ -106,17 +132,22 @@ def parse_named_query(text: str, path: Path) -> NamedQuery:
             name = value
         elif key == "description":
             description.append(value)
+        elif key == "columns":
+            if columns:
+                raise ValueError(f"{where}: second `columns:` line")
+            columns = tuple(column.lstrip("?$") for column in value.split())
         else:
             params.append(_parse_param(value, where))
     if not name:
         raise ValueError(f"{path}: no `# name:` line in the header")
-    return NamedQuery(name, " ".join(d for d in description if d), tuple(params), text, path)
+    return NamedQuery(name, " ".join(d for d in description if d), tuple(params), text, path, columns)
 
 
 def _parse_param(value: str, where: str) -> QueryParam:
     parts = value.split(maxsplit=2)
-    if len(parts) < 3 or parts[1] not in PARAM_TYPES:
-        raise ValueError(f"{where}: expected `# param: <variable> <{'|'.join(PARAM_TYPES)}> <example>`")
+    if len(parts) < 3 or (parts[1] not in PARAM_TYPES and parts[1] not in PARAM_HOOKS):
+        types = "|".join((*PARAM_TYPES, *PARAM_HOOKS))
+        raise ValueError(f"{where}: expected `# param: <variable> <{types}> <example>`")
     return QueryParam(parts[0].lstrip("?$"), parts[1], parts[2])
 
 

@@ -63,6 +63,9 @@ Locking
 
 RocksDB lets one process open an on-disk store at a time. Open the store for one command and close it
 (`close()` or a `with` block); opening a store another process holds raises `StoreLockedError`.
+Readers in other processes (`kg serve`'s query workers) never open the live directory read-only (RocksDB
+does not support that while a writer runs: files vanish under the reader, seen as "Corruption" errors);
+they open a checkpoint of it (`checkpoint()`, `OxigraphStore(path, read_only=True)`).
 """
 
 from __future__ import annotations
@@ -106,6 +109,7 @@ EXPORT_PREFIXES: dict[str, str] = {prefix: iri for prefix, iri in QUERY_PREFIXES
 OxTerm = ox.NamedNode | ox.BlankNode | ox.Literal
 QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
 
+_XSD_STRING_IRI = str(XSD.string)
 _XSD_INTEGER = ox.NamedNode(str(XSD.integer))
 _XSD_DECIMAL = ox.NamedNode(str(XSD.decimal))
 _XSD_DOUBLE = ox.NamedNode(str(XSD.double))
@@ -207,6 +211,71 @@ def graphs_to_quads(graphs: Iterable[tuple[URIRef, Graph]]) -> list[ox.Quad]:
     return quads
 
 
+def triples_to_quads(
+    graph_iri: URIRef | ox.NamedNode,
+    triples: Iterable[tuple[Node, Node, Node]],
+    iris: dict[str, ox.NamedNode] | None = None,
+    bnodes: dict[BNode, ox.BlankNode] | None = None,
+) -> list[ox.Quad]:
+    """`graphs_to_quads` for one graph's triples (e.g. `kg.rdf.mapping.form_triples`): the same quads,
+    converted about three times faster (ingest converts ~800 triples per form).
+
+    IRIs repeat across triples and forms: `iris` memoises their conversion across calls, keyed by the
+    plain string (an rdflib term as key would compare by a Python-level `__eq__` on every hit). Plain,
+    language-tagged and typed literals are converted as `to_oxigraph` does; anything else (blank nodes
+    through `bnodes`) goes through `to_oxigraph`."""
+    graph_name = _graph_name(graph_iri)
+    memo: dict[str, ox.NamedNode] = {} if iris is None else iris
+    blanks: dict[BNode, ox.BlankNode] = {} if bnodes is None else bnodes
+    quads: list[ox.Quad] = []
+    named, literal, quad = ox.NamedNode, ox.Literal, ox.Quad
+
+    def convert(term: Node) -> OxTerm:
+        kind = type(term)
+        if kind is URIRef:
+            key = str(term)
+            node = memo.get(key)
+            if node is None:
+                node = memo[key] = named(key)
+            return node
+        if kind is Literal:
+            assert isinstance(term, Literal)
+            if term.language:
+                return literal(str(term), language=term.language)
+            datatype = term.datatype
+            if datatype is None or str(datatype) == _XSD_STRING_IRI:
+                return literal(str(term))
+            key = str(datatype)
+            node = memo.get(key)
+            if node is None:
+                node = memo[key] = named(key)
+            return literal(str(term), datatype=node)
+        return to_oxigraph(term, blanks)
+
+    for s, p, o in triples:
+        subject, predicate, obj = convert(s), convert(p), convert(o)
+        if isinstance(subject, ox.Literal) or not isinstance(predicate, ox.NamedNode):
+            raise ValueError(f"not a valid RDF triple in graph <{graph_iri}>: {s!r} {p!r} {o!r}")
+        quads.append(quad(subject, predicate, obj, graph_name))
+    return quads
+
+
+def _file_entries(
+    name: str, sha256: str | None, ingested_at: datetime | None
+) -> tuple[ox.NamedNode, list[tuple[ox.NamedNode, ox.NamedNode, OxTerm]]]:
+    """The source file's node and its catalog entries (name, ingest time, digest)."""
+    when = (ingested_at or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+    file_node = ox.NamedNode(str(source_file_iri(name)))
+    timestamp = ox.Literal(when.strftime("%Y-%m-%dT%H:%M:%SZ"), datatype=_XSD_DATETIME)
+    catalog: list[tuple[ox.NamedNode, ox.NamedNode, OxTerm]] = [
+        (file_node, _K_FILE_NAME, ox.Literal(name)),
+        (file_node, _K_INGESTED_AT, timestamp),
+    ]
+    if sha256 is not None:
+        catalog.append((file_node, _K_SHA256, ox.Literal(sha256)))
+    return file_node, catalog
+
+
 def _group_by_graph(quads: Iterable[ox.Quad], source: str) -> dict[ox.NamedNode, set[ox.Quad]]:
     per_graph: dict[ox.NamedNode, set[ox.Quad]] = {}
     for quad in quads:
@@ -271,16 +340,19 @@ class OxigraphStore:
     `close()`, so that the on-disk lock is released.
     """
 
-    def __init__(self, path: Path | str | None, *, create: bool = True) -> None:
+    def __init__(self, path: Path | str | None, *, create: bool = True, read_only: bool = False) -> None:
         self.path = Path(path) if path is not None else None
+        self.read_only = read_only
         self._store: ox.Store | None = None
         if self.path is None:
             self._store = ox.Store()
             return
-        if not create and not (self.path / "CURRENT").is_file():
+        if (read_only or not create) and not (self.path / "CURRENT").is_file():
             raise StoreError(f"no store at {self.path}: load data first with `kg ingest PATH…`")
         try:
-            self._store = ox.Store(str(self.path))
+            # Read-only opening takes no lock, but is only safe on a directory no process writes, such as
+            # a checkpoint (`checkpoint()`): RocksDB gives no consistency guarantee otherwise.
+            self._store = ox.Store.read_only(str(self.path)) if read_only else ox.Store(str(self.path))
         except OSError as err:
             if "lock" in str(err).lower():
                 raise StoreLockedError(
@@ -298,6 +370,11 @@ class OxigraphStore:
         where = str(self.path) if self.path is not None else "memory"
         return f"<OxigraphStore {where}{' closed' if self._store is None else ''}>"
 
+    @property
+    def location(self) -> str:
+        """The store's directory (or `memory`), for messages (`kg.store.Store`)."""
+        return str(self.path) if self.path is not None else "memory"
+
     # -- life cycle
 
     @property
@@ -311,7 +388,7 @@ class OxigraphStore:
         if self._store is None:
             return
         try:
-            if self.path is not None:
+            if self.path is not None and not self.read_only:
                 self._store.flush()
         finally:
             self._store = None
@@ -354,16 +431,41 @@ class OxigraphStore:
     ) -> int:
         """`replace_file` for quads already converted (e.g. by `kg.ingest.file_to_quads`)."""
         name = _base_name(file)
-        when = (ingested_at or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
-        file_node = ox.NamedNode(str(source_file_iri(name)))
-        timestamp = ox.Literal(when.strftime("%Y-%m-%dT%H:%M:%SZ"), datatype=_XSD_DATETIME)
-        catalog: list[tuple[ox.NamedNode, ox.NamedNode, OxTerm]] = [
-            (file_node, _K_FILE_NAME, ox.Literal(name)),
-            (file_node, _K_INGESTED_AT, timestamp),
-        ]
-        if sha256 is not None:
-            catalog.append((file_node, _K_SHA256, ox.Literal(sha256)))
+        file_node, catalog = _file_entries(name, sha256, ingested_at)
         return self._replace_source(file_node, _group_by_graph(quads, name), catalog)
+
+    def replace_file_nquads(
+        self,
+        file: str,
+        nquads: bytes,
+        *,
+        default_triples: bytes,
+        graphs: Mapping[str, int],
+        sha256: str | None = None,
+        ingested_at: datetime | None = None,
+    ) -> int:
+        """`replace_file_quads` for quads sent as text by an ingest worker (`kg.ingest.prepare_file`):
+        `nquads` holds the form graphs' quads, `default_triples` (N-Triples) the distinct triples among
+        them, `graphs` each graph's IRI and number of quads.
+
+        A file the store has never seen is loaded as this text in one transaction (`Store.load`), without
+        making Python objects of its quads; otherwise the quads are parsed and replace the file's graphs
+        as `replace_file_quads` does. Same result either way."""
+        name = _base_name(file)
+        file_node, catalog = _file_entries(name, sha256, ingested_at)
+        counts = {_graph_name(ox.NamedNode(iri)): count for iri, count in graphs.items()}
+        if self._graphs_of(file_node) or not self._is_new(file_node, counts):
+            quads = ox.parse(nquads, ox.RdfFormat.N_QUADS)
+            return self._replace_source(file_node, _group_by_graph(quads, name), catalog)
+        for graph_name, count in counts.items():
+            catalog.append((graph_name, _K_SOURCE_FILE, file_node))
+            catalog.append((graph_name, _K_TRIPLE_COUNT, ox.Literal(str(count), datatype=_XSD_INTEGER)))
+        entries = ox.serialize([ox.Quad(s, p, o, _CAT) for s, p, o in catalog], None, ox.RdfFormat.N_QUADS)
+        try:
+            self._db.load(b"".join((nquads, default_triples, entries or b"")), ox.RdfFormat.N_QUADS)
+        except (OSError, RuntimeError, SyntaxError, ValueError) as err:
+            raise StoreError(f"writing to the store failed, nothing was changed: {err}") from err
+        return sum(counts.values())
 
     def replace_derived(
         self, name: str, graphs: Sequence[tuple[URIRef, Graph]], *, in_default_graph: bool
@@ -406,14 +508,22 @@ class OxigraphStore:
         catalog: list[tuple[ox.NamedNode, ox.NamedNode, OxTerm]],
     ) -> int:
         """Replace every graph catalogued under `source` by `per_graph`, keeping the default graph the
-        merge of all sourced graphs, in one update request (one transaction)."""
+        merge of all sourced graphs, in one update request (one transaction).
+
+        A source the store has never seen, whose graphs do not exist yet, has nothing to remove: its quads,
+        their default-graph triples and its catalog entries are then added with one `extend` (also one
+        transaction), which spares writing and parsing the update's text (the same quads either way)."""
         catalog = list(catalog)
         for graph_name, graph_quads in per_graph.items():
             catalog.append((graph_name, _K_SOURCE_FILE, source))
             catalog.append(
                 (graph_name, _K_TRIPLE_COUNT, ox.Literal(str(len(graph_quads)), datatype=_XSD_INTEGER))
             )
-        operations = self._removal_operations(source, set(self._graphs_of(source)) | set(per_graph))
+        previous = set(self._graphs_of(source))
+        if not previous and self._is_new(source, per_graph):
+            self._add_new(per_graph, catalog)
+            return sum(len(graph_quads) for graph_quads in per_graph.values())
+        operations = self._removal_operations(source, previous | set(per_graph))
         data = [f"GRAPH {_CAT} {{\n" + "".join(f"{s} {p} {o} .\n" for s, p, o in catalog) + "}"]
         merged: set[tuple[Any, Any, Any]] = set()
         for graph_name in sorted(per_graph, key=str):
@@ -466,6 +576,29 @@ class OxigraphStore:
     def _update(self, update: str) -> None:
         try:
             self._db.update(update)
+        except (OSError, RuntimeError, SyntaxError, ValueError) as err:
+            raise StoreError(f"writing to the store failed, nothing was changed: {err}") from err
+
+    def _is_new(self, source: ox.NamedNode, per_graph: Iterable[ox.NamedNode]) -> bool:
+        """No catalog entry for `source` and none of the graphs exists: replacing removes nothing."""
+        if next(iter(self._db.quads_for_pattern(source, None, None, _CAT)), None) is not None:
+            return False
+        return not any(self._db.contains_named_graph(graph_name) for graph_name in per_graph)
+
+    def _add_new(
+        self,
+        per_graph: dict[ox.NamedNode, set[ox.Quad]],
+        catalog: list[tuple[ox.NamedNode, ox.NamedNode, OxTerm]],
+    ) -> None:
+        """Add new graphs, their triples to the default graph and catalog entries in one transaction."""
+        quads: list[ox.Quad] = [ox.Quad(s, p, o, _CAT) for s, p, o in catalog]
+        merged: set[tuple[Any, Any, Any]] = set()
+        for graph_quads in per_graph.values():
+            quads.extend(graph_quads)
+            merged.update((q.subject, q.predicate, q.object) for q in graph_quads)
+        quads.extend(ox.Quad(s, p, o) for s, p, o in merged)
+        try:
+            self._db.extend(quads)
         except (OSError, RuntimeError, SyntaxError, ValueError) as err:
             raise StoreError(f"writing to the store failed, nothing was changed: {err}") from err
 
@@ -533,12 +666,22 @@ class OxigraphStore:
     def _count(self, graph_name: ox.NamedNode | ox.DefaultGraph) -> int:
         return sum(1 for _ in self._db.quads_for_pattern(None, None, None, graph_name))
 
-    def query(self, sparql: str, substitutions: Mapping[str, object] | None = None) -> QueryResult:
+    def query(
+        self,
+        sparql: str,
+        substitutions: Mapping[str, object] | None = None,
+        *,
+        base_iri: str | None = None,
+        default_graph: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+    ) -> QueryResult:
         """Run a SPARQL query; the default graph is the union of all graphs (see the module documentation).
 
         `substitutions` binds variables (name with or without `?`) to values before evaluation
         (SEP-0007, never spliced into the text; see `substitution_term` for the typing). Oxigraph
         requires a substituted variable of a SELECT query to be one the query selects.
+        `base_iri` resolves relative IRIs; `default_graph` / `named_graphs` (graph IRIs) set the dataset
+        as the SPARQL protocol's default-graph-uri / named-graph-uri do, overriding FROM / FROM NAMED.
         Raises QuerySyntaxError for text that does not parse, QueryError for other query failures.
         """
         bindings: dict[ox.Variable, Any] = {}
@@ -553,8 +696,11 @@ class OxigraphStore:
         try:
             return self._db.query(
                 sparql,
+                base_iri=base_iri,
                 prefixes=QUERY_PREFIXES,
                 substitutions=bindings or None,
+                default_graph=[ox.NamedNode(g) for g in default_graph] if default_graph is not None else None,
+                named_graphs=[ox.NamedNode(g) for g in named_graphs] if named_graphs is not None else None,
             )
         except SyntaxError as err:
             raise QuerySyntaxError(f"SPARQL syntax error: {err}") from err
@@ -565,6 +711,37 @@ class OxigraphStore:
             if "projection" in message:
                 message += " (a parameter must be a variable the query selects)"
             raise QueryError(message) from err
+
+    def update(self, sparql: str, *, base_iri: str | None = None) -> None:
+        """Run a SPARQL 1.1 Update request as given, in one transaction (nothing changes on failure).
+
+        Low level: it writes exactly what the request says, so the default graph stays the merge of the
+        form graphs only if the request keeps it so (`kg ingest` does; see the module documentation).
+        The query prefixes are predeclared. Raises QuerySyntaxError for text that does not parse,
+        QueryError when the update fails.
+        """
+        try:
+            self._db.update(sparql, base_iri=base_iri, prefixes=QUERY_PREFIXES)
+        except SyntaxError as err:
+            raise QuerySyntaxError(f"SPARQL syntax error: {err}") from err
+        except (OSError, RuntimeError, ValueError, TypeError) as err:
+            raise QueryError(f"the update failed, nothing was changed: {err}") from err
+
+    def contains_graph(self, graph: str) -> bool:
+        """Whether the store holds a named graph with this IRI (form, catalog, derived or other graph)."""
+        return self._db.contains_named_graph(ox.NamedNode(graph))
+
+    def checkpoint(self, target: Path | str) -> None:
+        """Write a consistent copy of the on-disk store to the new directory `target` (RocksDB checkpoint:
+        hard links where the file system allows, so it is quick and small). Nobody writes a checkpoint,
+        so any number of processes may open it with `OxigraphStore(target, read_only=True)` while this
+        store goes on writing."""
+        if self.path is None:
+            raise StoreError("an in-memory store has no checkpoint")
+        try:
+            self._db.backup(str(target))
+        except OSError as err:
+            raise StoreError(f"cannot write a checkpoint of {self.path} to {target}: {err}") from err
 
     def export(self, format: str, output: IO[bytes] | None = None) -> bytes | None:
         """Serialize the store: `nq`, `trig`, `jsonld` (every named graph: the form graphs and the catalog)
