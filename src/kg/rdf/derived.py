@@ -22,9 +22,9 @@ sh:or/sh:not, which pySHACL evaluates per row at about ten times the cost).
 * `kg:FormProfile` (`<form>/profile`): whether a self-evaluation's template prints a 评分等级 row (C-04),
   whether C-07 applies (declarations; self-evaluations from 2021), the first-level categories of its rows
   (`kg:rowCategory`: 产出, 效益, 满意度 or another first-level name), and the name keys (`kg:nameKey`,
-  `kg.rdf.keys.name_key`: NFKC, no whitespace, no quotes, lower case) of the project and of the rows
-  whose target is a floor or a ceiling (`kg:floorTargetKey` for ≥ and >, `kg:ceilingTargetKey` for ≤ and
-  <), which X-01 and X-02 compare across years;
+  `kg.rdf.keys.name_key`: NFKC, no whitespace, no quotes, lower case) of the project, and its rows whose
+  target is a floor or a ceiling (`kg:floorTargetRow` for ≥ and >, `kg:ceilingTargetRow` for ≤ and <),
+  which X-01 and X-02 compare across years;
 * `kg:IndicatorProfile` (`<form>/indicator/<n>/profile`, every row): its name key and the classes that
   apply: its form's type (TG-05), its first-level category on declarations and self-evaluations (TG-06),
   satisfaction row (TG-10), count/rate/timeliness row with an exact or minimum target (TG-09), row that
@@ -338,11 +338,11 @@ def _form_profile(w: _Writer) -> None:
     categories = dict.fromkeys(c for c in (category_of(i.l1) for i in form.indicators) if c is not None)
     facts: list[tuple[URIRef, URIRef | Literal]] = [(KG.nameKey, Literal(name_key(form.project_name.value)))]
     facts.extend((KG.rowCategory, Literal(category)) for category in categories)
-    directions = {"at-least": KG.floorTargetKey, "at-most": KG.ceilingTargetKey}
-    for indicator in form.indicators:
+    directions = {"at-least": KG.floorTargetRow, "at-most": KG.ceilingTargetRow}
+    for index, indicator in enumerate(form.indicators):
         direction = target_direction(indicator)
         if direction is not None:
-            facts.append((directions[direction], Literal(name_key(indicator.l3))))
+            facts.append((directions[direction], w.indicator_iri(index)))
     w.profile(w.form_iri, classes, list(dict.fromkeys(facts)))
 
 
