@@ -179,9 +179,25 @@ class VirtuosoServer:
             capture_output=True,
         )
 
+    def status(self) -> dict[str, float]:
+        """Database pages in use and buffers in use (Virtuoso's `status()`), in MiB of 8 KiB pages."""
+        import re
+
+        password = (self.folder / "dba-password").read_text().strip()
+        text = subprocess.run(
+            ["isql-vt", f"127.0.0.1:{self.isql_port}", "dba", password, "exec=status('');"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        pages = re.search(r"(\d+) pages, (\d+) free", text)
+        buffers = re.search(r"(\d+) buffers, (\d+) used", text)
+        assert pages is not None and buffers is not None, text
+        used = int(pages.group(1)) - int(pages.group(2))
+        return {"db_used_mb": used * 8 / 1024, "buffers_used_mb": int(buffers.group(2)) * 8 / 1024}
+
     def db_mb(self) -> float:
-        db = self.folder / "db" / "virtuoso.db"
-        return db.stat().st_blocks * 512 / 2**20
+        return self.status()["db_used_mb"]
 
     def stop(self) -> None:
         subprocess.run(
@@ -227,6 +243,7 @@ def bench_size(forms: int, seed: int, corpus_dir: Path, dask: str, buffers: int)
                     result["steps"].append(again)
                     server.checkpoint()
                     loaded_rss = server.rss_mb()
+                    loaded_buffers = server.status()["buffers_used_mb"]
                     queries = _child(["queries", "--store", server.spec], server.env())["queries"]
                     result["memory"] = {
                         "forms": step["forms"],
@@ -234,6 +251,8 @@ def bench_size(forms: int, seed: int, corpus_dir: Path, dask: str, buffers: int)
                         "virtuoso_empty_rss_mb": server.empty_rss_mb,
                         "virtuoso_loaded_rss_mb": loaded_rss,
                         "virtuoso_warm_rss_mb": server.rss_mb(),
+                        "virtuoso_buffers_loaded_mb": loaded_buffers,
+                        "virtuoso_buffers_warm_mb": server.status()["buffers_used_mb"],
                         "virtuoso_db_mb": server.db_mb(),
                         "virtuoso_empty_db_mb": server.empty_db_mb,
                         "buffers_mb": buffers * 8 / 1024,
@@ -284,9 +303,9 @@ def table(results: list[dict[str, Any]]) -> str:
 
 def memory_table(results: list[dict[str, Any]]) -> str:
     lines = [
-        "| forms | quads | Virtuoso RSS empty / loaded / warm MB | Virtuoso db MB (empty) "
+        "| forms | quads | Virtuoso RSS empty / loaded / warm MB | Virtuoso db MB (empty) | buffers used MB "
         "| Oxigraph store MB | per form: Virtuoso RSS KiB | Virtuoso db KiB | Oxigraph disk KiB | quads |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for result in results:
         m = result["memory"]
@@ -294,7 +313,8 @@ def memory_table(results: list[dict[str, Any]]) -> str:
         lines.append(
             f"| {m['forms']} | {m['quads']:,} | {m['virtuoso_empty_rss_mb']:.0f} / "
             f"{m['virtuoso_loaded_rss_mb']:.0f} / {m['virtuoso_warm_rss_mb']:.0f} | "
-            f"{m['virtuoso_db_mb']:.0f} ({m['virtuoso_empty_db_mb']:.0f}) | {m['oxigraph_disk_mb']:.0f} | "
+            f"{m['virtuoso_db_mb']:.0f} ({m['virtuoso_empty_db_mb']:.0f}) | "
+            f"{m['virtuoso_buffers_warm_mb']:.0f} | {m['oxigraph_disk_mb']:.0f} | "
             f"{p['virtuoso_rss_kib']:.0f} | {p['virtuoso_db_kib']:.0f} | {p['oxigraph_disk_kib']:.0f} | "
             f"{p['quads']:.0f} |"
         )
@@ -354,8 +374,9 @@ def report(
             "## Memory and disk per form",
             "",
             "Virtuoso: resident memory of the server process empty, after the load (after a checkpoint) and "
-            "after every named query ran once; database file size (empty database in brackets, subtracted "
-            "for the per-form figure). Oxigraph: the store directory.",
+            "after every named query ran once; database pages in use (`status()`; the empty database in "
+            "brackets, subtracted for the per-form figure); buffers in use after the queries (the cache the "
+            "data needs to be served from memory). Oxigraph: the store directory.",
             "",
             memory_table(results),
             "",

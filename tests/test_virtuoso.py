@@ -8,6 +8,7 @@ where Virtuoso is not installed."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import urllib.parse
 import urllib.request
@@ -15,20 +16,22 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pyoxigraph as ox
 import pytest
 from rdflib import Graph, Literal, URIRef
 
 from kg.cli import main
+from kg.ingest import file_to_quads
 from kg.rdf.named_queries import load_named_queries
 from kg.rdf.namespaces import ID, KG
 from kg.store import CATALOG_GRAPH, OxigraphStore, StoreError, open_store
-from kg.store.remote import MERGE_GRAPH, RemoteStore
+from kg.store.remote import _REPLACE_PROCEDURE, MERGE_GRAPH, RemoteStore
 from tests.remote_services import MAX_ROWS, Virtuoso
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "data"
-BIG_GRAPH = ID["graph/001_5d49eaeac9110deb/10"]  # 3,503 triples: more than MAX_ROWS
+BIG_GRAPH = ID["graph/001_5d49eaeac9110deb/10"]  # about 3,500 triples: more than MAX_ROWS
 INGESTED_AT = re.compile(r"catalog#ingestedAt>")
 IN_REPORT = re.compile(r"<https://w3id\.org/jixiao-kg/id/graph/report/[^>]*> \.$")  # blank nodes, times
 
@@ -146,14 +149,16 @@ def test_answers_longer_than_result_set_max_rows_are_paged(loaded: tuple[str, Pa
         assert isinstance(remote, RemoteStore)
         _, rows = _rows(remote, select)
         assert remote.max_rows_seen == MAX_ROWS  # it was cut, and paged
-        assert len(rows) == 3503 > MAX_ROWS
-        assert Counter(rows) == Counter(_rows(local, select)[1])
+        expected = _rows(local, select)[1]
+        assert len(rows) == len(expected) > 3 * MAX_ROWS
+        assert Counter(rows) == Counter(expected)
         ordered = "SELECT ?s (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?s ORDER BY DESC(?n) ?s"
         assert _rows(remote, ordered) == _rows(local, ordered)
         # a CONSTRUCT is never cut either (Virtuoso would cut it without any header)
         construct = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{BIG_GRAPH}> {{ ?s ?p ?o }} }}"
         remote_triples = set(remote.query(construct))  # type: ignore[arg-type]
-        assert remote_triples == set(local.query(construct)) and len(remote_triples) == 3503  # type: ignore[arg-type]
+        assert remote_triples == set(local.query(construct))  # type: ignore[arg-type]
+        assert len(remote_triples) == len(expected)
 
 
 def test_default_graph_is_the_set_merge_and_graph_reaches_forms(loaded: tuple[str, Path]) -> None:
@@ -185,22 +190,53 @@ def test_reingest_replaces_and_never_duplicates(loaded: tuple[str, Path]) -> Non
 
 
 def test_failed_replacement_changes_nothing(loaded: tuple[str, Path]) -> None:
+    """A replacement that fails inside its transaction (here: an error raised just before the commit, after
+    the old graphs were deleted and the new ones written) leaves the store exactly as it was."""
     spec, _ = loaded
+    file = DATA / "000_bb01accd19b494dd.txt"
+    graph = ox.NamedNode(str(ID["graph/000_bb01accd19b494dd/0"]))
     with open_store(spec) as remote:
         assert isinstance(remote, RemoteStore)
-        before = (remote.count_triples(), remote.count_default_graph(), remote.files(), remote.form_graphs())
-        graph = Graph()
-        graph.add((URIRef(ID["form/000_bb01accd19b494dd/0"]), KG.note, Literal("new")))
-        broken = remote._load_dir() / "broken.nq"
-        broken.write_text('<http://example.org/s> <http://example.org/p> "unterminated .\n', encoding="utf-8")
-        source = ox.NamedNode(str(ID["source/000_bb01accd19b494dd.txt"]))
-        catalog_link = ox.NamedNode("https://w3id.org/jixiao-kg/catalog#sourceFile")
-        graphs = [ox.NamedNode(str(ID["graph/000_bb01accd19b494dd/0"]))]
-        with pytest.raises(StoreError, match="nothing was changed"):
-            remote._replace_transaction(source, catalog_link, graphs, broken, in_default=True)
-        broken.unlink()
-        after = (remote.count_triples(), remote.count_default_graph(), remote.files(), remote.form_graphs())
+        before = (
+            remote.count_triples(),
+            remote.count_default_graph(),
+            remote.files(),
+            _graph_rows(remote, graph),
+        )
+        failing = _REPLACE_PROCEDURE.replace(
+            "  commit work;\n  return 'KG_REPLACE_OK';", "  signal ('KGTST', 'injected failure');"
+        )
+        assert failing != _REPLACE_PROCEDURE
+        remote._isql(failing + ";\n")
+        remote._procedure_ready = True
+        changed = [
+            ox.Quad(q.subject, q.predicate, ox.Literal("changed"), q.graph_name) if n % 3 == 0 else q
+            for n, q in enumerate(file_to_quads(file.read_bytes(), file.name))
+        ]
+        try:
+            with pytest.raises(StoreError, match=r"nothing was changed(.|\n)*injected failure"):
+                remote.replace_file_quads(file.name, changed)
+        finally:
+            remote._isql(_REPLACE_PROCEDURE + ";\n")
+        after = (
+            remote.count_triples(),
+            remote.count_default_graph(),
+            remote.files(),
+            _graph_rows(remote, graph),
+        )
         assert after == before
+        assert not remote.query(
+            "ASK { GRAPH ?g { ?s ?p ?o } FILTER (STRSTARTS(STR(?g), 'urn:x-jixiao-kg:')) }"
+        )
+
+
+def _store_quads(store: RemoteStore, graph: ox.NamedNode) -> list[ox.Quad]:
+    rows = store.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }}")
+    return [ox.Quad(r["s"], r["p"], r["o"], graph) for r in rows]  # type: ignore[union-attr, arg-type]
+
+
+def _graph_rows(store: RemoteStore, graph: ox.NamedNode) -> list[str]:
+    return sorted(str(q) for q in _store_quads(store, graph))
 
 
 def test_parameters_are_bound_as_terms_never_as_query_text(loaded: tuple[str, Path]) -> None:
@@ -269,3 +305,73 @@ def test_dask_ingest_bulk_loads_once_and_matches_serial(
     assert log.read_text(errors="replace").count("Loader started") == loader_runs + 1  # one bulk load
     with open_store(spec) as remote, OxigraphStore(embedded) as local:
         assert _export_lines(remote) == _export_lines(local)
+
+
+def test_kg_serve_in_front_of_virtuoso_keeps_the_protocol(loaded: tuple[str, Path], tmp_path: Path) -> None:
+    """`kg serve --store virtuoso://…`: two replicas (no state of their own) over the one Virtuoso answer
+    the SPARQL protocol as over the embedded store: content negotiation, 400 / 406 with a message,
+    graphs outside the store refused, an update through one replica seen through the other."""
+    from tests.live_server import TOKEN, LiveServer
+
+    spec, embedded = loaded
+    env = {
+        name: os.environ[name]
+        for name in ("KG_REMOTE_USER", "KG_REMOTE_PASSWORD_FILE", "KG_VIRTUOSO_LOAD_DIR")
+    }
+    first = LiveServer(spec, tmp_path, token=TOKEN, workers=1, env=env)  # type: ignore[arg-type]
+    second = LiveServer(spec, tmp_path, token=TOKEN, workers=1, env=env)  # type: ignore[arg-type]
+    with first, second, httpx.Client(base_url=first.url, timeout=60) as one:
+        count = "SELECT (COUNT(*) AS ?n) WHERE { ?f a kg:SelfEvaluation }"
+        with OxigraphStore(embedded) as local:
+            expected = next(iter(local.query(count)))["n"].value  # type: ignore[call-overload]
+        answer = one.get(
+            "/sparql", params={"query": count}, headers={"Accept": "application/sparql-results+json"}
+        )
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith(
+            "application/sparql-results+json"
+        )
+        assert answer.json()["results"]["bindings"][0]["n"]["value"] == expected
+        xml = one.post("/sparql", data={"query": count}, headers={"Accept": "application/sparql-results+xml"})
+        assert xml.status_code == 200 and "<sparql" in xml.text and f">{expected}<" in xml.text
+        csv = one.get("/queries/forms", params={"format": "csv"})
+        assert csv.status_code == 200 and len(csv.text.strip().splitlines()) == 32  # header + 31 forms
+        turtle = one.get(
+            "/sparql",
+            params={
+                "query": "CONSTRUCT { ?f dcterms:title ?t } WHERE { ?f a kg:TargetTable ; dcterms:title ?t }"
+            },
+            headers={"Accept": "text/turtle"},
+        )
+        assert turtle.status_code == 200 and turtle.headers["content-type"].startswith("text/turtle")
+        assert len(list(ox.parse(turtle.content, ox.RdfFormat.TURTLE))) >= 2
+        syntax = one.get("/sparql", params={"query": "SELECT ?x WHERE { ?x"})
+        assert syntax.status_code == 400 and "syntax error" in syntax.text.lower()
+        unacceptable = one.get("/sparql", params={"query": count}, headers={"Accept": "image/png"})
+        assert unacceptable.status_code == 406
+        outside = one.get(
+            "/sparql", params={"query": "SELECT * FROM <http://example.org/g> WHERE { ?s ?p ?o }"}
+        )
+        assert outside.status_code == 400 and "not in the store" in outside.text
+        service = one.get(
+            "/sparql", params={"query": "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"}
+        )
+        assert service.status_code == 400
+        graph = f"{ID}graph/test/replicas"
+        update = one.post(
+            "/update",
+            data={"update": f'INSERT DATA {{ GRAPH <{graph}> {{ <{ID}x> <{KG}note> "一" }} }}'},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
+        assert update.status_code == 200, update.text
+        seen = httpx.get(
+            f"{second.url}/sparql",
+            params={"query": f'ASK {{ GRAPH <{graph}> {{ ?s ?p "一" }} }}'},
+            headers={"Accept": "application/sparql-results+json"},
+            timeout=60,
+        )
+        assert seen.status_code == 200 and seen.json()["boolean"] is True
+        one.post(
+            "/update",
+            data={"update": f"DROP SILENT GRAPH <{graph}>"},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )

@@ -734,10 +734,7 @@ def _text_output(path: Path | None) -> Iterator[TextIO]:
 def cmd_serve(args: argparse.Namespace) -> int:
     from kg.server.main import serve  # FastAPI and uvicorn only for this command
 
-    store = store_spec(args.serve_store) if args.serve_store else _store_path(args)
-    if not isinstance(store, Path):
-        raise UsageError(f"kg serve cannot serve a remote store yet ({store}); serve a store directory")
-    return serve(args, store)
+    return serve(args, store_spec(args.serve_store) if args.serve_store else _store_path(args))
 
 
 COMMANDS = {

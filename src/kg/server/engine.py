@@ -41,6 +41,7 @@ from typing import Any
 from kg.server import worker
 from kg.server.settings import Settings
 from kg.server.worker import CheckpointJob, JobResult, QueryJob, UpdateJob
+from kg.store import is_remote
 
 log = logging.getLogger("kg.server")
 
@@ -105,7 +106,11 @@ class _Process:
 class Engine:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.store = Path(settings.store)
+        # A remote store (virtuoso://…, http(s)://…) has no checkpoints: readers and the writer open it
+        # directly, and an update is visible to the next query as soon as the endpoint committed it.
+        self.remote = is_remote(settings.store)
+        self.store = Path(settings.store) if not self.remote else Path(".")
+        self.spec = str(settings.store)
         self.snapshot_root = self.store.parent / f"{self.store.name}.snapshots"
         self._ctx = _context()
         self._threads = ThreadPoolExecutor(max_workers=settings.workers + 4, thread_name_prefix="kg-wait")
@@ -125,15 +130,18 @@ class Engine:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        if not (self.store / "CURRENT").is_file():
+        if not self.remote and not (self.store / "CURRENT").is_file():
             raise EngineError(f"no store at {self.store}: load data first with `kg ingest PATH…`")
         self._writer = await loop.run_in_executor(
-            self._threads, self._spawn, "writer", worker.writer_main, str(self.store)
+            self._threads, self._spawn, "writer", worker.writer_main, self.spec
         )
-        # The writer holds the store's lock now: no other service uses these checkpoints.
-        shutil.rmtree(self.snapshot_root, ignore_errors=True)
-        self.snapshot_root.mkdir(parents=True)
-        await self._checkpoint()
+        if self.remote:
+            self._snapshot = self.spec
+        else:
+            # The writer holds the store's lock now: no other service uses these checkpoints.
+            shutil.rmtree(self.snapshot_root, ignore_errors=True)
+            self.snapshot_root.mkdir(parents=True)
+            await self._checkpoint()
         readers = await asyncio.gather(
             *(
                 loop.run_in_executor(
@@ -160,7 +168,8 @@ class Engine:
         loop = asyncio.get_running_loop()
         await asyncio.gather(*(loop.run_in_executor(self._threads, p.stop) for p in processes))
         self._threads.shutdown(wait=False, cancel_futures=True)
-        shutil.rmtree(self.snapshot_root, ignore_errors=True)
+        if not self.remote:
+            shutil.rmtree(self.snapshot_root, ignore_errors=True)
 
     def _spawn(self, name: str, target: Any, argument: str) -> _Process:
         """Start a child and wait until it has opened its store (blocking)."""
@@ -289,6 +298,8 @@ class Engine:
             return result
 
     async def _checkpoint(self) -> None:
+        if self.remote:
+            return
         target = self._next_snapshot()
         self._pending.add(target)
         try:
@@ -308,7 +319,7 @@ class Engine:
         loop = asyncio.get_running_loop()
         if self._writer is None:
             self._writer = await loop.run_in_executor(
-                self._threads, self._spawn, "writer", worker.writer_main, str(self.store)
+                self._threads, self._spawn, "writer", worker.writer_main, self.spec
             )
         writer = self._writer
         try:
@@ -332,7 +343,7 @@ class Engine:
 
     def _collect_snapshots(self) -> None:
         """Delete checkpoints that are neither current nor open in a reader."""
-        if not self.snapshot_root.is_dir():
+        if self.remote or not self.snapshot_root.is_dir():
             return
         keep = {self._snapshot} | self._pending | {reader.snapshot for reader in self._readers}
         for path in self.snapshot_root.iterdir():

@@ -11,7 +11,8 @@ import uvicorn
 
 from kg.server.app import create_app
 from kg.server.settings import Settings, SettingsError
-from kg.store.oxigraph import OxigraphStore, StoreError
+from kg.store import open_store
+from kg.store.oxigraph import StoreError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -39,7 +40,7 @@ def announce(settings: Settings) -> None:
     sys.stdout.flush()
 
 
-def serve(args: argparse.Namespace, store: Path) -> int:
+def serve(args: argparse.Namespace, store: Path | str) -> int:
     try:
         settings = Settings.from_env(
             store=store,
@@ -55,7 +56,7 @@ def serve(args: argparse.Namespace, store: Path) -> int:
         sys.stderr.write(f"kg serve: error: {err}\n")
         return EXIT_USAGE
     try:  # say clearly what is wrong with the store before starting anything
-        with OxigraphStore(settings.store, create=False):
+        with open_store(settings.store):  # a remote store must answer
             pass
     except StoreError as err:
         sys.stderr.write(f"kg serve: error: {err}\n")

@@ -3,7 +3,8 @@
 ==================  ====================  ==========================================================
 setting             environment           default
 ==================  ====================  ==========================================================
-store               KG_STORE              ./var/store (as for every `kg` command)
+store               KG_STORE              ./var/store (as for every `kg` command; or a remote store,
+                                          virtuoso://… or http(s)://…, see kg.store.remote)
 host / port         KG_HOST / KG_PORT     127.0.0.1 / 8000
 query_timeout       KG_QUERY_TIMEOUT      30 s; a query or update running longer is stopped (503)
 max_rows            KG_MAX_ROWS           100000 solutions or triples per answer; more are cut off
@@ -24,6 +25,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kg.store import store_spec
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -33,7 +36,7 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    store: Path = Path("var/store")
+    store: Path | str = Path("var/store")  # a directory, or a remote store's address
     host: str = "127.0.0.1"
     port: int = 8000
     query_timeout: float = 30.0
@@ -73,7 +76,7 @@ class Settings:
         values: dict[str, object] = {}
         try:
             if env.get("KG_STORE"):
-                values["store"] = Path(env["KG_STORE"])
+                values["store"] = store_spec(env["KG_STORE"])
             if env.get("KG_HOST"):
                 values["host"] = env["KG_HOST"]
             if env.get("KG_PORT"):

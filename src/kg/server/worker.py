@@ -31,6 +31,7 @@ import pyoxigraph as ox
 
 from kg.server.negotiation import NotAcceptable, choose
 from kg.server.results import result_kind, serialise
+from kg.store import Store, is_remote, open_store
 from kg.store.oxigraph import OxigraphStore, QueryError, QuerySyntaxError, StoreError
 
 OxTerm = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
@@ -90,7 +91,7 @@ class JobResult:
 # ----------------------------------------------------------------------------- running a query
 
 
-def run_query(store: OxigraphStore, job: QueryJob) -> JobResult:
+def run_query(store: Store, job: QueryJob) -> JobResult:
     """Run `job` on an open store and serialise the answer (used by the readers and by the benchmark)."""
     for graph in job.required_graphs:
         if not store.contains_graph(graph):
@@ -145,10 +146,11 @@ def reader_main(conn: Connection, snapshot: str) -> None:
     """A query worker: open the checkpoint, then answer `QueryJob`s until the pipe closes."""
     _quiet_signals()
     try:
-        store = OxigraphStore(snapshot, read_only=True)
+        store = _open_reader(snapshot)
     except StoreError as err:
         conn.send(("error", str(err)))
         return
+    opened = snapshot
     conn.send(("ready", os.getpid()))
     while True:
         try:
@@ -157,10 +159,11 @@ def reader_main(conn: Connection, snapshot: str) -> None:
             break
         if job is None:
             break
-        if job.snapshot and job.snapshot != str(store.path):
+        if job.snapshot and job.snapshot != opened:
             store.close()
             try:
-                store = OxigraphStore(job.snapshot, read_only=True)
+                store = _open_reader(job.snapshot)
+                opened = job.snapshot
             except StoreError as err:
                 conn.send(JobResult.error(500, f"cannot open the store checkpoint: {err}"))
                 continue
@@ -168,11 +171,17 @@ def reader_main(conn: Connection, snapshot: str) -> None:
     store.close()
 
 
+def _open_reader(snapshot: str) -> Store:
+    """A checkpoint read-only, or a remote store (`virtuoso://…`, `http(s)://…`: no checkpoints, every
+    query goes to the endpoint, which has its own transactions)."""
+    return open_store(snapshot) if is_remote(snapshot) else OxigraphStore(snapshot, read_only=True)
+
+
 def writer_main(conn: Connection, path: str) -> None:
     """The writer: hold the live store, run `UpdateJob`s and `CheckpointJob`s until the pipe closes."""
     _quiet_signals()
     try:
-        store = OxigraphStore(path, create=False)
+        store = open_store(path)
     except StoreError as err:
         conn.send(("error", str(err)))
         return
@@ -188,12 +197,16 @@ def writer_main(conn: Connection, path: str) -> None:
     store.close()
 
 
-def _write(store: OxigraphStore, job: UpdateJob | CheckpointJob) -> JobResult:
+def _write(store: Store, job: UpdateJob | CheckpointJob) -> JobResult:
     if isinstance(job, UpdateJob):
         try:
             store.update(job.sparql, base_iri=job.base_iri)
         except QueryError as err:  # QuerySyntaxError included
             return JobResult.error(400, str(err))
+        except StoreError as err:  # a remote store that cannot be reached or refuses the credentials
+            return JobResult.error(502, str(err))
+        return JobResult(200, kind="update")
+    if not isinstance(store, OxigraphStore):  # a remote store has no checkpoints: readers query it
         return JobResult(200, kind="update")
     # RocksDB's background compaction may delete a file while the checkpoint links it ("No such file or
     # directory", seen after quick successive updates): start again from a clean directory.

@@ -393,9 +393,9 @@ def paged(
     OFFSET. A condition that is a projected variable is used as it is (Virtuoso refuses an aggregate's
     alias in another projection). `conditions` (default: the query's own) and `key` (the outer ORDER BY
     conditions for a sort variable and direction, e.g. Virtuoso's whole-text order `text_order_key`) let
-    the caller pass the conditions as written before a rewrite. `row_key`: when the sort keys would be
-    more than 20 (Virtuoso's limit), order the ties by one expression over all the projected variables
-    (`row_text_key`) instead of by each. The dataset clauses move to the outer query (a subquery has
+    the caller pass the conditions as written before a rewrite. `row_key`: order the ties by one
+    expression over the text of all the projected variables (`row_text_key`; Virtuoso) instead of by
+    each variable. The dataset clauses move to the outer query (a subquery has
     none). Virtuoso sorts at most `MaxSortedTopRows` rows for a page (scripts/virtuoso raises it)."""
     if query.form != "SELECT":
         raise SparqlTextError("only SELECT queries are paged")
@@ -414,15 +414,15 @@ def paged(
             continue
         columns.append(f"({expression} AS ?{ORDER_KEY_VARIABLE}{number})")
         order.append(key(f"?{ORDER_KEY_VARIABLE}{number}", direction))
-    # Ties: every projected variable not sorted on yet (Virtuoso sorts wrongly, pages overlapping, when
-    # a key repeats), or one key over all of them when that would make more than 20 keys.
-    sorted_on = set(re.findall(r"\b(?:ASC|DESC)\(\?(\w+)\)", " ".join(order)))
-    ties = [name for name in variables if name not in sorted_on]
-    sort_keys = sum(len(re.findall(r"\b(?:ASC|DESC)\(", condition)) or 1 for condition in order)
-    if row_key and sort_keys + len(ties) > MAX_SORT_KEYS:
+    # Ties: with `row_key`, one key over the text of every projected variable (a total order on distinct
+    # rows: Virtuoso's own order of a column mixing strings, numbers and IRIs differs between two runs
+    # of the same query, so that pages overlap); else every projected variable not sorted on yet (a
+    # repeated key makes Virtuoso sort wrongly too).
+    if row_key:
         order.append(row_text_key(variables))
     else:
-        order += [f"?{name}" for name in ties]
+        sorted_on = set(re.findall(r"\b(?:ASC|DESC)\(\?(\w+)\)", " ".join(order)))
+        order += [f"?{name}" for name in variables if name not in sorted_on]
     keys = " ".join(columns)
     inner = (
         f"SELECT{projection} {keys} WHERE {query.part(query.where)}"
@@ -507,8 +507,7 @@ def text_order_key(variable: str, direction: str = "ASC") -> str:
 
 def row_text_key(variables: Sequence[str]) -> str:
     """One ORDER BY key telling rows apart by every variable's text, datatype and language (the
-    tie-breaker of `paged` on Virtuoso when the variables are too many to sort by each; computed strings
-    are compared whole)."""
+    tie-breaker of `paged` on Virtuoso: one key, a string, compared whole, the same in every run)."""
     parts = ', "|", '.join(
         f'COALESCE(STR(?{name}), ""), "^", COALESCE(STR(DATATYPE(?{name})), ""), "@", '
         f'COALESCE(LANG(?{name}), "")'
