@@ -119,8 +119,12 @@ def test_ingest_data_prints_progress_and_summary(
     assert result.returncode == 0, result.stderr
     progress = [line for line in result.stderr.splitlines() if line.startswith("[")]
     assert len(progress) == 4  # not a terminal: one line per file
-    assert progress[0].startswith("[#####...............] 1/4 data/000_bb01accd19b494dd.txt ok")
-    assert progress[3].startswith("[####################] 4/4 data/003_f95dcf2be13289f4.txt ok")
+    # a fresh store: each file is parsed, then all are bulk-loaded together
+    assert progress[0].startswith("[#####...............] 1/4 data/000_bb01accd19b494dd.txt parsed")
+    assert progress[3].startswith("[####################] 4/4 data/003_f95dcf2be13289f4.txt parsed")
+    after = result.stderr.split(progress[3], 1)[1].strip().splitlines()
+    assert re.fullmatch(r"loading [\d,]+ quads of 4 files into the store …", after[0])
+    assert re.fullmatch(r"loaded 4 files in [\d.]+ s", after[1])
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["file", "forms", "triples", "status"]
     for name, forms in DATA_FILES.items():

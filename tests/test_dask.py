@@ -52,11 +52,16 @@ def test_dask_ingest_gives_the_same_store_and_errors_as_serial(
 
 def test_dask_reports_match_serial_reports(sources: Path, dask_scheduler: str) -> None:
     with OxigraphStore.in_memory() as one, OxigraphStore.in_memory() as two:
-        serial = ingest_paths([sources], one)
-        distributed = ingest_paths([sources], two, dask=dask_scheduler)
+        serial = ingest_paths([sources], one, bulk=False)  # one transaction per file
+        distributed = ingest_paths([sources], two, dask=dask_scheduler)  # all new: the bulk path
         assert [(r.file, r.forms, r.triples, r.error, r.sha256) for r in serial.results] == [
             (r.file, r.forms, r.triples, r.error, r.sha256) for r in distributed.results
         ]
+        quads = [
+            sorted(str(q) for q in store._db if not INGESTED_AT.search(str(q.predicate)))
+            for store in (one, two)
+        ]
+        assert len(quads[0]) > 3_000 and quads[0] == quads[1]
 
 
 def test_unreachable_scheduler_is_reported(

@@ -175,11 +175,13 @@ def test_one_bad_file_among_good_ones(tmp_path: Path) -> None:
     result = kg("ingest", folder, store=store)
 
     assert result.returncode == 1
+    # new files into a fresh store: parsed one by one, then bulk-loaded together
     assert [line.split()[-1] for line in result.stderr.splitlines() if line.startswith("[")] == [
-        "ok",
+        "parsed",
         "failed",
-        "ok",
+        "parsed",
     ]
+    assert re.search(r"^loading [\d,]+ quads of 2 files into the store …$", result.stderr, re.MULTILINE)
     assert re.search(r"total \(3 files\) +4 +[1-9]\d* +2 loaded, 1 failed", result.stdout)
     [error] = ERROR_LINE.findall(result.stderr)
     assert error[0] == str(folder / "002_broken.txt") and error[1] == "1"
@@ -206,7 +208,8 @@ def test_expand_paths_takes_only_txt_files_from_folders(tmp_path: Path) -> None:
     ]
 
 
-def test_ingest_paths_reports_per_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("bulk", [False, True])
+def test_ingest_paths_reports_per_file(tmp_path: Path, bulk: bool) -> None:
     (tmp_path / "empty.txt").write_bytes(b"")
     calls: list[tuple[int, int, str, str | None]] = []
     with OxigraphStore.in_memory() as memory:
@@ -216,6 +219,7 @@ def test_ingest_paths_reports_per_file(tmp_path: Path) -> None:
             lambda done, total, path, result: calls.append(
                 (done, total, path.name, result.status if result else None)
             ),
+            bulk=bulk,
         )
         assert [(r.file, r.forms, r.status) for r in report.results] == [
             (CHAOYANG, 2, "ok"),
@@ -230,7 +234,7 @@ def test_ingest_paths_reports_per_file(tmp_path: Path) -> None:
         )
     assert calls == [
         (0, 3, CHAOYANG, None),
-        (1, 3, CHAOYANG, "ok"),
+        (1, 3, CHAOYANG, "parsed" if bulk else "ok"),  # bulk path: loaded after the others are read
         (1, 3, "empty.txt", None),
         (2, 3, "empty.txt", "failed"),
         (2, 3, "missing.txt", None),

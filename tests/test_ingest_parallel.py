@@ -53,19 +53,25 @@ def test_parallel_ingest_gives_the_same_store_as_serial(
     assert first == second
 
 
+def _quads(store: OxigraphStore) -> list[str]:
+    return sorted(str(q) for q in store._db if not INGESTED_AT.search(str(q.predicate)))
+
+
 def test_parallel_reports_match_serial_reports(sources: Path) -> None:
     with OxigraphStore.in_memory() as one, OxigraphStore.in_memory() as two:
-        serial = ingest_paths([sources], one)
-        parallel = ingest_paths([sources], two, workers=2)
+        serial = ingest_paths([sources], one, bulk=False)  # one transaction per file
+        parallel = ingest_paths([sources], two, workers=2)  # all new: the bulk path
         assert [(r.file, r.forms, r.triples, r.error, r.sha256) for r in serial.results] == [
             (r.file, r.forms, r.triples, r.error, r.sha256) for r in parallel.results
         ]
         assert one.count_default_graph() == two.count_default_graph()
-        # A second parallel ingest replaces every file as a whole.
+        assert _quads(one) == _quads(two)
+        # A second parallel ingest replaces every file as a whole (one transaction per file).
         again = ingest_paths([sources], two, workers=2)
         assert [r.triples for r in again.results] == [r.triples for r in serial.results]
         assert one.count_triples() == two.count_triples()
         assert one.count_default_graph() == two.count_default_graph()
+        assert _quads(one) == _quads(two)
 
 
 def test_progress_is_reported_in_file_order(sources: Path) -> None:

@@ -1,14 +1,16 @@
 """Ingest on a Dask cluster: `kg ingest --dask tcp://scheduler:8786 PATH…`.
 
-Parsing and mapping a file is a pure function of its bytes and name (`kg.ingest.file_to_quads`), so it
+Parsing and mapping a file is a pure function of its bytes and name (`kg.ingest.prepare_data`), so it
 runs anywhere: this process reads each file, sends its bytes to the cluster (workers need the `kg`
 package, not the files), and a worker sends back the file's quads as N-Quads text plus the distinct
 triples for the default graph (`kg.ingest.PreparedFile`). Answers arrive in any order; each is written
 at once to an N-Quads shard in a spool folder (so memory holds only the files in flight), and the shards
 are handed to the store in file order, exactly as the local process pool (`--workers`) hands its results:
 
-* Oxigraph: one transaction per file (`replace_file_nquads`: a file new to the store is loaded as text
-  with one `Store.load`), so a file that fails adds nothing and the others still load;
+* Oxigraph: files new to the store take `kg.ingest`'s bulk path (their text goes to the spool of shards
+  beside the store, then one `Store.bulk_load` takes all of them, into a copy that replaces the store
+  only when it succeeds); a file that replaces one loaded before is one transaction
+  (`replace_file_nquads`). Either way a file that fails adds nothing and the others still load;
 * a remote Virtuoso store: inside `RemoteStore.bulk()` every new file's shard goes to Virtuoso's load
   folder and all of them are loaded once, by one `rdf_loader_run()` (files loaded before are replaced,
   one transaction each).
@@ -19,7 +21,6 @@ are those of a serial ingest (only the catalog's ingest times differ); tests com
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -28,36 +29,13 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import pyoxigraph as ox
-
-from kg.ingest import PreparedFile, describe_error, file_to_quads
+from kg.ingest import PreparedFile, describe_error, prepare_data
 
 IN_FLIGHT_PER_THREAD = 2
 
 
 class DaskUnavailableError(RuntimeError):
     """dask.distributed is not installed, or the scheduler cannot be reached."""
-
-
-def prepare_data(data: bytes, name: str, display: str) -> PreparedFile:
-    """Worker side: parse and map one file's bytes (never raises for a bad file; see `prepare_file`)."""
-    sha256 = hashlib.sha256(data).hexdigest()
-    try:
-        quads = file_to_quads(data, name)
-        graphs: dict[str, int] = {}
-        for quad in quads:
-            graph = quad.graph_name
-            assert isinstance(graph, ox.NamedNode)
-            graphs[graph.value] = graphs.get(graph.value, 0) + 1
-        triples = {ox.Triple(q.subject, q.predicate, q.object) for q in quads}
-        return PreparedFile(
-            sha256,
-            ox.serialize(quads, None, ox.RdfFormat.N_QUADS) or b"",
-            ox.serialize(triples, None, ox.RdfFormat.N_TRIPLES) or b"",
-            graphs,
-        )
-    except Exception as error:  # reported like a serial ingest reports it
-        return PreparedFile(sha256, error=describe_error(error, display))
 
 
 def connect(address: str, timeout: float | None = None) -> Any:
