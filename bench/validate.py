@@ -1,5 +1,6 @@
-"""Validation throughput: kg.validate (per form graph, worker processes, SPARQL over the store) against
-pySHACL run naively on the merged graph of the same forms, in the same run, with identical findings.
+"""Validation throughput: kg.validate's two engines (compiled SPARQL over the store; pySHACL per form
+graph) against pySHACL run naively on the merged graph of the same forms, in the same run, with identical
+findings.
 
     .venv/bin/python bench/validate.py                    # 1,000 synthetic forms from the 31 seeds
     .venv/bin/python bench/validate.py --forms 310 --jobs 1
@@ -12,15 +13,21 @@ reason dropped, one ≥ target in 25 turns into ≤, and the latest copy of ever
 its name, so that findings (across years too) are neither rare nor everywhere. Each lineage of four copies
 is written as `?lineage a kg:Lineage ; kg:lineageMember ?form` into the default graph, as `kg link` does.
 
-* **kg.validate**: `validate_store()` on a store holding the corpus (in memory: loading 1,000 forms into an
-  on-disk store takes minutes; validating reads either the same way): each form graph read from the
-  store, validated with pySHACL (Core shapes, harvested once per process) in --jobs worker processes, the
-  SHACL-SPARQL shapes (X-01, X-02) as one query each over the store, every report stored.
+* **kg.validate, compiled** (the default engine): `validate_store(engine="compiled")` on a store holding
+  the corpus (in memory: loading 1,000 forms into an on-disk store takes minutes; validating reads either
+  the same way): the SHACL Core shapes as a few dozen SPARQL queries over all form graphs at once
+  (kg.validate.compiled), the findings' contexts read in batches, the SHACL-SPARQL shapes (X-01, X-02)
+  as one query each over the store, every report stored in one update.
+* **kg.validate, pySHACL per form**: `validate_store(engine="pyshacl")` on the same store: each form graph
+  read from the store and validated with pySHACL (Core shapes, harvested once per process) in --jobs
+  worker processes, then the same SPARQL checks and saving.
 * **naive pySHACL**: `pyshacl.validate(merged, shacl_graph=<all shapes>)` on one rdflib graph holding every
-  form graph and the lineages (building that graph is timed apart).
+  form graph and the lineages (building that graph is timed apart); --no-naive leaves it out.
 
-Prints a table and writes it with the machine's particulars to bench/results/validate-<date>.md. Findings
-are compared as (focus node, source shape, value, severity); the run fails (exit 1) when they differ.
+Prints a table, each engine's steps and the compiled engine's slowest queries, and writes them with the
+machine's particulars to bench/results/validate-<date>.md. Findings are compared as (focus node, source
+shape, value, severity) across all three, and field by field (messages, printed values, rows …) between
+the two engines; the run fails (exit 1) when they differ.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from decimal import Decimal
 from importlib.metadata import version
@@ -50,8 +57,9 @@ from kg.model import Field, Form, Indicator, Money, Number  # noqa: E402
 from kg.rdf.mapping import form_iri, form_to_named_graph  # noqa: E402
 from kg.rdf.namespaces import ID, KG  # noqa: E402
 from kg.store.oxigraph import OxigraphStore  # noqa: E402
-from kg.validate import load_catalog, validate_store  # noqa: E402
+from kg.validate import Finding, load_catalog, validate_store  # noqa: E402
 from kg.validate.catalog import rule_sort_key  # noqa: E402
+from kg.validate.compiled import compile_catalog  # noqa: E402
 
 LINEAGE_YEARS = 4
 
@@ -125,16 +133,32 @@ def load(store: OxigraphStore, forms: list[Form], graphs: list[tuple[URIRef, Gra
     return triples
 
 
-def ours(store: OxigraphStore, jobs: int) -> tuple[float, set[Key], int, Counter[str], dict[str, float]]:
+def ours(store: OxigraphStore, jobs: int, engine: str) -> Outcome:
     started = time.perf_counter()
-    run = validate_store(store, jobs=jobs)
+    run = validate_store(store, jobs=jobs, engine=engine)
     seconds = time.perf_counter() - started
     findings = [f for report in run.reports for f in report.findings]
-    keys = {
+    return Outcome(seconds, findings, keys_of(findings), run.timings, run.queries)
+
+
+@dataclass
+class Outcome:
+    seconds: float
+    findings: list[Finding]
+    keys: set[Key]
+    steps: dict[str, float]
+    queries: dict[str, float]
+
+    @property
+    def by_rule(self) -> Counter[str]:
+        return Counter(f.rule for f in self.findings)
+
+
+def keys_of(findings: list[Finding]) -> set[Key]:
+    return {
         (f.focus_node, f.source_shape, f.value_node.n3() if f.value_node is not None else "", f.severity)
         for f in findings
     }
-    return seconds, keys, len(findings), Counter(f.rule for f in findings), run.timings
 
 
 def naive(graphs: list[tuple[URIRef, Graph]], lineage: Graph) -> tuple[float, float, set[Key], int]:
@@ -171,8 +195,9 @@ def main() -> int:
     parser.add_argument("--forms", type=int, default=1000, help="synthetic forms (default: 1000)")
     parser.add_argument("--seed", type=int, default=7, help="corpus seed (default: 7)")
     parser.add_argument(
-        "--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: CPUs)"
+        "--jobs", type=int, default=os.cpu_count() or 1, help="pySHACL worker processes (default: CPUs)"
     )
+    parser.add_argument("--no-naive", action="store_true", help="leave out the naive pySHACL run")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results", help="results folder")
     args = parser.parse_args()
 
@@ -184,55 +209,94 @@ def main() -> int:
     started = time.perf_counter()
     triples = load(store, forms, graphs, lineage)
     loaded = time.perf_counter() - started
-    load_catalog().pyshacl_shapes()  # parse the shapes outside both timings
-    ours_seconds, ours_keys, ours_count, by_rule, steps = ours(store, args.jobs)
+    load_catalog().pyshacl_shapes()  # parse the shapes outside the timings
+    compile_catalog(load_catalog())
+    compiled = ours(store, args.jobs, "compiled")
+    per_form = ours(store, args.jobs, "pyshacl")
     store.close()
-    built, naive_seconds, naive_keys, naive_count = naive(graphs, lineage)
+    naive_run = None if args.no_naive else naive(graphs, lineage)
 
-    identical = ours_keys == naive_keys and ours_count == naive_count
+    same_engines = compiled.findings == per_form.findings
+    identical = same_engines and compiled.keys == per_form.keys
     rows = [
-        ("kg.validate (per form, pool, SPARQL over the store, reports stored)", ours_seconds, ours_count),
-        ("pySHACL naive on the merged graph", naive_seconds, naive_count),
+        (
+            "kg.validate, compiled (SPARQL over the store, reports stored)",
+            compiled.seconds,
+            compiled.findings,
+        ),
+        ("kg.validate, pySHACL per form (pool, reports stored)", per_form.seconds, per_form.findings),
     ]
+    if naive_run is not None:
+        built, naive_seconds, naive_keys, naive_count = naive_run
+        identical = identical and compiled.keys == naive_keys and len(compiled.findings) == naive_count
     now = datetime.now(timezone.utc)
     lines = [
         f"# Validation throughput ({now:%Y-%m-%d %H:%M} UTC)",
         "",
         f"Command: `.venv/bin/python bench/validate.py --forms {args.forms} --seed {args.seed} "
-        f"--jobs {args.jobs}`. Corpus: {len(forms)} synthetic forms from the {len(seeds)} seeds ({triples} "
-        f"triples in the form graphs, {len(set(lineage.subjects(RDF.type, KG.Lineage)))} lineages), "
-        f"loaded in {loaded:.1f} s. "
-        f"Machine: {os.cpu_count()} CPUs, CPython {platform.python_version()}, pySHACL {version('pyshacl')}, "
-        f"rdflib {version('rdflib')}, pyoxigraph {version('pyoxigraph')}.",
+        f"--jobs {args.jobs}{' --no-naive' if args.no_naive else ''}`. Corpus: {len(forms)} synthetic forms "
+        f"from the {len(seeds)} seeds ({triples} triples in the form graphs, "
+        f"{len(set(lineage.subjects(RDF.type, KG.Lineage)))} lineages), loaded in {loaded:.1f} s. "
+        f"Machine: {os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f} at the end), CPython "
+        f"{platform.python_version()}, pySHACL {version('pyshacl')}, rdflib {version('rdflib')}, "
+        f"pyoxigraph {version('pyoxigraph')}.",
         "",
         "| approach | seconds | forms/s | findings |",
         "|---|---:|---:|---:|",
         *(
-            f"| {name} | {seconds:.1f} | {len(forms) / seconds:.1f} | {count} |"
-            for name, seconds, count in rows
+            f"| {name} | {seconds:.1f} | {len(forms) / seconds:.1f} | {len(found)} |"
+            for name, seconds, found in rows
+        ),
+    ]
+    if naive_run is not None:
+        lines.append(
+            f"| pySHACL naive on the merged graph | {naive_seconds:.1f} | {len(forms) / naive_seconds:.1f} "
+            f"| {naive_count} |"
+        )
+    lines += [
+        "",
+        "Compiled engine's steps: "
+        + _steps(compiled.steps)
+        + " (select: the form graphs in the catalog; query: the Core shapes' queries; contexts: the forms'"
+        " contexts and the triples the findings name, read in batches, and the findings resolved; across: the"
+        " SPARQL checks X-01, X-02; save: every report in one update).",
+        "",
+        "pySHACL per form's steps: "
+        + _steps(per_form.steps)
+        + " (read: the form graphs out of the store; forms: pySHACL in the workers, with their start).",
+        "",
+        "Compiled engine's slowest queries (of "
+        f"{len(compiled.queries)}, {sum(compiled.queries.values()):.2f} s in all): "
+        + "; ".join(
+            f"{label} {seconds * 1000:.0f} ms"
+            for label, seconds in sorted(compiled.queries.items(), key=lambda item: -item[1])[:8]
+        )
+        + ".",
+        "",
+        f"Speed-up of the compiled engine: {per_form.seconds / compiled.seconds:.1f}× over pySHACL per form"
+        + (f", {naive_seconds / compiled.seconds:.1f}× over naive pySHACL" if naive_run is not None else "")
+        + (
+            f" (building the merged rdflib graph for the naive run took {built:.1f} s more, not counted)."
+            if naive_run is not None
+            else "."
         ),
         "",
-        "kg.validate's steps: "
-        + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in steps.items())
-        + " (read: the form graphs out of the store; forms: pySHACL in the workers, with their start; across:"
-        " the SPARQL checks; save: the reports).",
-        "",
-        f"Speed-up: {naive_seconds / ours_seconds:.1f}×. Building the merged rdflib graph for the naive run "
-        f"took {built:.1f} s more (not counted above).",
-        "",
-        f"Findings identical (focus node, source shape, value, severity): {'yes' if identical else 'NO'}"
-        f" ({len(ours_keys)} distinct).",
+        "Findings identical (focus node, source shape, value, severity"
+        + (", across all three" if naive_run is not None else "")
+        + f"): {'yes' if identical else 'NO'} ({len(compiled.keys)} distinct); the two engines' findings "
+        f"field by field (messages, printed values, rows, value nodes): {'yes' if same_engines else 'NO'}.",
         "",
         "Findings by rule: "
-        + ", ".join(f"{rule} {n}" for rule, n in sorted(by_rule.items(), key=lambda i: rule_sort_key(i[0])))
+        + ", ".join(
+            f"{rule} {n}" for rule, n in sorted(compiled.by_rule.items(), key=lambda i: rule_sort_key(i[0]))
+        )
         + ".",
     ]
     if not identical:
-        lines += [
-            "",
-            f"only kg.validate: {sorted(ours_keys - naive_keys)[:5]}",
-            f"only naive: {sorted(naive_keys - ours_keys)[:5]}",
-        ]
+        lines += ["", f"only compiled: {sorted(compiled.keys - per_form.keys)[:5]}"]
+        lines += [f"only pySHACL per form: {sorted(per_form.keys - compiled.keys)[:5]}"]
+        if naive_run is not None:
+            lines += [f"only naive: {sorted(naive_keys - compiled.keys)[:5]}"]
     text = "\n".join(lines) + "\n"
     sys.stdout.write(text)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -240,6 +304,10 @@ def main() -> int:
     path.write_text(text, encoding="utf-8")
     sys.stderr.write(f"wrote {path}\n")
     return 0 if identical else 1
+
+
+def _steps(steps: dict[str, float]) -> str:
+    return ", ".join(f"{step} {seconds:.2f} s" for step, seconds in steps.items())
 
 
 if __name__ == "__main__":

@@ -149,9 +149,18 @@ def test_reports_are_in_the_store_for_sparql(store: Path) -> None:
     assert result.stdout.replace("\r\n", "\n") == "rule,n\nSE-05,1\nTG-04,1\n"
 
 
+def test_both_engines_print_the_same_findings(store: Path) -> None:
+    """The default engine (compiled SPARQL on the embedded store) prints what pySHACL per form prints."""
+    status, compiled = findings(store)
+    assert (status, len(compiled)) == (1, 127)  # 120 Core findings, 7 across years
+    assert findings(store, "--engine", "pyshacl", "--jobs", "1") == (status, compiled)
+    assert findings(store, "--engine", "compiled", "--no-store") == (status, compiled)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
+        (["--engine", "fast"], "invalid choice: 'fast'"),
         (["--rule", "SE-99"], "unknown rule SE-99"),
         (["--form", "nothing.txt"], "no form nothing.txt in the store"),
         (["--form", f"{SE_FILE}#99"], f"no form {SE_FILE}#99"),

@@ -23,6 +23,7 @@ from kg.rdf.namespaces import ID, KG
 from kg.store.oxigraph import OxigraphStore
 from kg.validate import load_catalog, run_sparql_checks
 from tests.validation_forms import (
+    ENGINES,
     chaoyang,
     findings_of,
     measured,
@@ -77,6 +78,9 @@ MET = measured("7.00(个)", "7.00", "个")
 RAISES = [
     Case("C-01", lambda: SE(project_name=Field("  ", 3)), "no project name"),
     Case("C-01", lambda: without(SE(), KG.fiscalYear), "no fiscal year"),
+    Case(
+        "C-01", lambda: without(SE(), RDF.type), "no form type (a target as subject of prov:hadPrimarySource)"
+    ),
     Case(
         "C-02",
         lambda: TT(narratives={k: v for k, v in TT().narratives.items() if k != "项目概况"}),
@@ -470,9 +474,15 @@ def _label(case: Case) -> str:
     return f"{case.rule}:{case.why}"
 
 
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """Every rule case runs on both engines: pySHACL on the form graph, and the compiled SPARQL."""
+    return str(request.param)
+
+
 @pytest.mark.parametrize("case", RAISES, ids=_label)
-def test_rule_is_raised(case: Case) -> None:
-    found = [f for f in findings_of(case.build()) if f.rule == case.rule]
+def test_rule_is_raised(case: Case, engine: str) -> None:
+    found = [f for f in findings_of(case.build(), engine) if f.rule == case.rule]
     assert [(f.severity, f.indicator, f.value) for f in found] == [
         (case.severity, case.indicator, case.value)
     ]
@@ -480,19 +490,19 @@ def test_rule_is_raised(case: Case) -> None:
 
 
 @pytest.mark.parametrize("case", CLEAN, ids=_label)
-def test_rule_is_not_raised(case: Case) -> None:
-    assert [f for f in findings_of(case.build()) if f.rule == case.rule] == []
+def test_rule_is_not_raised(case: Case, engine: str) -> None:
+    assert [f for f in findings_of(case.build(), engine) if f.rule == case.rule] == []
 
 
 @pytest.mark.parametrize("build", [SE, TT, TD], ids=["self_evaluation", "target_table", "target_declaration"])
-def test_clean_forms_have_no_finding_at_all(build: Callable[[], Form]) -> None:
-    assert findings_of(build()) == []
+def test_clean_forms_have_no_finding_at_all(build: Callable[[], Form], engine: str) -> None:
+    assert findings_of(build(), engine) == []
 
 
-def test_a_raising_case_raises_nothing_else_it_does_not_mean() -> None:
+def test_a_raising_case_raises_nothing_else_it_does_not_mean(engine: str) -> None:
     """The completeness cases change one field: only their own rule fires."""
-    assert {f.rule for f in findings_of(TD(project_nature=None))} == {"C-03"}
-    assert {f.rule for f in findings_of(SE(total_score=num("1000")))} == {"SE-05", "SE-06"}
+    assert {f.rule for f in findings_of(TD(project_nature=None), engine)} == {"C-03"}
+    assert {f.rule for f in findings_of(SE(total_score=num("1000")), engine)} == {"SE-05", "SE-06"}
 
 
 # ----------------------------------------------------------------------------- across years (store)

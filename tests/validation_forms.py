@@ -7,11 +7,16 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
-from rdflib import Graph
+from rdflib import Graph, URIRef
+from rdflib.namespace import DCTERMS, PROV
 
 from kg.model import Comparison, Field, Form, FormType, Indicator, LegalCitation, Money, Number
 from kg.rdf.mapping import form_to_graph
-from kg.validate import Finding, validate_form_graph
+from kg.rdf.namespaces import KG
+from kg.store.oxigraph import OxigraphStore
+from kg.validate import Finding, load_catalog, validate_form_graph
+from kg.validate.compiled import validate_graphs
+from kg.validate.findings import graph_of_form
 
 BUREAU = "上海市城市管理行政执法局"
 COMMISSION = "上海市住房和城乡建设管理委员会"
@@ -270,9 +275,26 @@ def with_row(form: Form, index: int, **changes: object) -> Form:
     return replace(form, indicators=rows)
 
 
-def findings_of(form: Form | Graph) -> list[Finding]:
+ENGINES = ("pyshacl", "compiled")
+
+
+def findings_of(form: Form | Graph, engine: str = "pyshacl") -> list[Finding]:
+    """The Core findings of one form (or form graph): pySHACL on the graph, or the compiled engine on a
+    store holding only that graph as a form graph."""
     graph = form if isinstance(form, Graph) else form_to_graph(form)
-    return validate_form_graph(graph).findings
+    if engine == "pyshacl":
+        return validate_form_graph(graph).findings
+    return compiled_findings(graph)
+
+
+def compiled_findings(graph: Graph) -> list[Finding]:
+    [form] = [s for s in graph.subjects(KG.formIndex, None) if isinstance(s, URIRef)]
+    source = graph.value(graph.value(form, PROV.hadPrimarySource), DCTERMS.identifier)
+    graph_iri = URIRef(graph_of_form(str(form)))
+    store = OxigraphStore.in_memory()
+    store.replace_file(str(source or "form.txt"), [(graph_iri, graph)])
+    run = validate_graphs(store.query, [str(graph_iri)], load_catalog(), whole_store=True)
+    return run.outcomes[0].findings
 
 
 def rules_of(findings: list[Finding], severity: str | None = None) -> set[str]:

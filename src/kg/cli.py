@@ -35,7 +35,7 @@ from kg.store.oxigraph import (
 from kg.synth import cli as synth_cli
 from kg.validate import commands as validation
 from kg.validate.findings import StaleGraphError
-from kg.validate.run import SelectionError
+from kg.validate.run import EngineError, SelectionError
 
 DEFAULT_STORE = Path("var/store")
 STORE_ENV = "KG_STORE"
@@ -85,8 +85,11 @@ Parse source files and load their forms, one named graph per form. Folders are s
 for *.txt files (hidden files and folders are skipped; other files such as data/lineage-overrides.csv
 are not forms); a file named explicitly is read whatever its extension. Each file is loaded in one
 transaction: a file that was loaded before is replaced as a whole; a file that fails to parse adds
-nothing, keeps what it loaded before, and the other files still load. When anything loaded, the
-lineages and registries are recomputed from all loaded forms, as `kg link` does.
+nothing, keeps what it loaded before, and the other files still load. Several files new to an Oxigraph
+store (a fresh store, say) are loaded faster, together: each is reported "parsed" as it is read, and one
+bulk load, running alongside, takes them all ("loading N quads …" once all are parsed), into a copy of
+the store that takes its place only if the load succeeds. When anything loaded, the lineages and
+registries are recomputed from all loaded forms, as `kg link` does.
 
 Progress goes to stderr, the per-file summary to stdout. Exit status 1 when any file failed; each error
 is printed as `error: FILE:LINE: expected …`. With --validate the forms of the loaded files are then
@@ -399,12 +402,13 @@ def term_text(term: object) -> str:
 
 
 class ProgressBar:
-    """`[####....] 3/4 path` on stderr: redrawn in place on a terminal, one line per file otherwise."""
+    """`[####....] 3/4 path` on stderr: redrawn in place on a terminal, one line per file otherwise; other
+    steps (`note`: the bulk load after the files are parsed) on lines of their own."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.tty = stream.isatty()
-        self._last = 0
+        self._last = 0  # width of the bar drawn on the current line (terminal), 0 once it is ended
 
     def __call__(self, done: int, total: int, path: Path, result: FileResult | None) -> None:
         filled = BAR_WIDTH * done // total if total else BAR_WIDTH
@@ -417,8 +421,17 @@ class ProgressBar:
             self._last = display_width(bar)
             if result is not None and done == total:
                 self.stream.write("\n")
+                self._last = 0
         elif result is not None:
             self.stream.write(bar + "\n")
+        self.stream.flush()
+
+    def note(self, message: str) -> None:
+        """A line of its own (below the bar if one is being drawn)."""
+        if self.tty and self._last:
+            self.stream.write("\n")
+            self._last = 0
+        self.stream.write(message + "\n")
         self.stream.flush()
 
 
@@ -437,8 +450,9 @@ def _open_store(args: argparse.Namespace, *, create: bool = False) -> Store:
 def cmd_ingest(args: argparse.Namespace) -> int:
     with _open_store(args, create=True) as store:
         try:
+            bar = ProgressBar(sys.stderr)
             report = ingest_paths(
-                args.paths, store, ProgressBar(sys.stderr), workers=max(1, args.workers), dask=args.dask
+                args.paths, store, bar, workers=max(1, args.workers), dask=args.dask, notify=bar.note
             )
         except DaskUnavailableError as err:
             raise StoreError(str(err)) from err
@@ -705,7 +719,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     try:
         with _open_store(args) as store, _text_output(args.output) as out:
             status = validation.run_validate(args, store, out)
-    except SelectionError as err:
+    except (SelectionError, EngineError) as err:
         raise UsageError(str(err)) from err
     except StaleGraphError as err:
         raise StoreError(str(err)) from err

@@ -4,12 +4,16 @@ checked against the stored forms, with reports kept beside the data.
 How a form is checked
 ---------------------
 
-* **Per form (SHACL Core, pySHACL).** Each form graph is validated on its own, with no inference, no
-  ontology mixed in and SHACL-AF off; the shapes are parsed once per process and reused. What SHACL Core
-  cannot compute (execution rate, sums, rescoring a row, grade bands, which rows a rule applies to) is
-  computed at ingest by `kg.rdf.derived` onto derived resources in the form graph (`kg:Reckoning`,
-  `kg:FormProfile`, `kg:IndicatorProfile`, each `prov:wasGeneratedBy kg:IngestDerivation`); the shapes
-  compare those with the printed values, which are never changed. Many forms run in worker processes.
+* **Per form (SHACL Core).** Each form graph is validated on its own, with no inference, no ontology
+  mixed in and SHACL-AF off. What SHACL Core cannot compute (execution rate, sums, rescoring a row, grade
+  bands, which rows a rule applies to) is computed at ingest by `kg.rdf.derived` onto derived resources in
+  the form graph (`kg:Reckoning`, `kg:FormProfile`, `kg:IndicatorProfile`, each `prov:wasGeneratedBy
+  kg:IngestDerivation`); the shapes compare those with the printed values, which are never changed. Two
+  engines give the same findings: `compiled` (`kg.validate.compiled`, the default on the embedded store)
+  runs the Core shapes as a few dozen SPARQL queries over all form graphs at once, every pattern inside
+  its form graph (`GRAPH ?g`); `pyshacl` (`kg.validate.engine`, the default on a remote store) reads each
+  form graph out of the store and validates it with pySHACL in worker processes, the shapes parsed once
+  per process.
 * **Across forms (SHACL-SPARQL).** X-01 and X-02 compare a form with its predecessor in the same lineage
   (`?lineage a kg:Lineage ; kg:lineageMember ?form`, written into the default graph by `kg link`). Each such
   shape runs as one SPARQL query over the store, keeping the rows whose `?this` is one of its targets;
@@ -79,10 +83,11 @@ by " / ", or null), focus_node (IRI); `text` groups by form then rule; `ttl` is 
 from kg.validate.catalog import Rule, ShapeCatalog, ShapeInfo, ShapesError, load_catalog, shapes_dir
 from kg.validate.engine import FormOutcome, run_sparql_checks, validate_form_graph, validate_many
 from kg.validate.findings import JSON_KEYS, Finding, FormContext, StaleGraphError, sort_findings
-from kg.validate.run import FormSelector, SelectionError, ValidationRun, validate_store
+from kg.validate.run import EngineError, FormSelector, SelectionError, ValidationRun, validate_store
 
 __all__ = [
     "JSON_KEYS",
+    "EngineError",
     "Finding",
     "FormContext",
     "FormOutcome",

@@ -179,6 +179,8 @@ class Finding:
         return {key: getattr(self, key) for key in JSON_KEYS}
 
     def sort_key(self) -> tuple[Any, ...]:
+        """Reading order; the last keys only break ties (two components of one shape on one value, a
+        value node printed alike), so that every engine numbers a report's results the same way."""
         return (
             _natural(self.file),
             self.form_index,
@@ -188,6 +190,8 @@ class Finding:
             self.source_shape,
             self.value or "",
             self.focus_node,
+            self.constraint_component or "",
+            self.value_node.n3() if self.value_node is not None else "",
         )
 
 
@@ -282,18 +286,27 @@ def _detail(focus: Node, row: str | None, lookup: Lookup) -> tuple[str, str]:
     if not classes & set(_RECKONING_DETAILS):
         return "", ""
     [cls] = sorted((c for c in classes if c in _RECKONING_DETAILS), key=str)
-    values = {name: _first(lookup(focus, KG[name])) for name in _RECKONING_FIELDS}
-    if row is not None:
-        subject = URIRef(row)
-        for name, predicate in (
-            ("target", KG.targetRaw),
-            ("actual", KG.actualRaw),
-            ("weight", KG.weightRaw),
-            ("score", KG.scoreRaw),
-        ):
-            values[name] = _first(lookup(subject, predicate))
+    figures = _Figures(focus, row, lookup)
     template_zh, template_en = _RECKONING_DETAILS[cls]  # type: ignore[index]
-    return template_zh.format(**values), template_en.format(**values)
+    return template_zh.format_map(figures), template_en.format_map(figures)
+
+
+class _Figures(dict[str, str]):
+    """The figures a message template names, each read and formatted when the template names it: the
+    reckoning's own fields, and the printed figures of its row (when it has one)."""
+
+    def __init__(self, focus: Node, row: str | None, lookup: Lookup) -> None:
+        super().__init__()
+        self.focus, self.row, self.lookup = focus, row, lookup
+
+    def __missing__(self, name: str) -> str:
+        subject, predicate = self.focus, _RECKONING_PREDICATES.get(name)
+        if predicate is None and self.row is not None:
+            subject, predicate = URIRef(self.row), _ROW_FIGURE_PREDICATES.get(name)
+        if predicate is None:
+            raise KeyError(name)
+        self[name] = _first(self.lookup(subject, predicate))
+        return self[name]
 
 
 _RECKONING_FIELDS = (
@@ -304,6 +317,22 @@ _RECKONING_FIELDS = (
     "statedText",
     "expectedText",
     "reckonedCategory",
+)
+_RECKONING_PREDICATES = {name: KG[name] for name in _RECKONING_FIELDS}
+_ROW_FIGURE_PREDICATES = {
+    "target": KG.targetRaw,
+    "actual": KG.actualRaw,
+    "weight": KG.weightRaw,
+    "score": KG.scoreRaw,
+}
+
+# What `resolve` reads about the nodes of a finding besides the shape's path and printed-value property
+# (the compiled engine reads these in batches before resolving).
+DETAIL_PREDICATES: tuple[URIRef, ...] = (
+    RDF.type,
+    KG.lineStart,
+    *_RECKONING_PREDICATES.values(),
+    *_ROW_FIGURE_PREDICATES.values(),
 )
 
 _RECKONING_DETAILS: dict[URIRef, tuple[str, str]] = {

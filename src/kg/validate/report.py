@@ -11,17 +11,19 @@ from __future__ import annotations
 import html
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
 from kg.rdf.namespaces import ID, KG, bind_prefixes
+from kg.store.oxigraph import to_oxigraph
 from kg.validate.catalog import SEVERITY_ORDER, Rule, rule_iri, rule_sort_key
+from kg.validate.engine import to_rdflib
 from kg.validate.findings import Finding, FormContext
 
 SEVERITY_NODES: dict[str, URIRef] = {"violation": SH.Violation, "warning": SH.Warning, "info": SH.Info}
@@ -72,44 +74,105 @@ def report_to_graph(
 ) -> Graph:
     """The report's triples: `node` (default: the report's IRI) a sh:ValidationReport with its results."""
     graph = graph if graph is not None else bind_prefixes(Graph())
-    subject = node if node is not None else report.iri
-    graph.add((subject, RDF.type, SH.ValidationReport))
-    graph.add((subject, SH.conforms, Literal(not report.findings)))
-    graph.add((subject, PROV.generatedAtTime, Literal(_timestamp(created), datatype=XSD.dateTime)))
-    if report.validated_graph is not None:
-        graph.add((subject, KG.validatedGraph, URIRef(report.validated_graph)))
-    for result, finding in report.results():
-        graph.add((subject, SH.result, result))
-        add_result(graph, result, finding)
+    cache: dict[object, Node] = {}
+    for s, p, o in report_terms(report, created, node):
+        graph.add((to_rdflib(s, cache), to_rdflib(p, cache), to_rdflib(o, cache)))
     return graph
+
+
+OxTriple = tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, ox.NamedNode | ox.BlankNode | ox.Literal]
+
+
+def _ox(term: URIRef) -> ox.NamedNode:
+    return ox.NamedNode(str(term))
+
+
+_TYPE, _FIRST, _REST, _NIL = _ox(RDF.type), _ox(RDF.first), _ox(RDF.rest), _ox(RDF.nil)
+_REPORT, _RESULT_CLASS = _ox(SH.ValidationReport), _ox(SH.ValidationResult)
+_CONFORMS, _GENERATED, _VALIDATED, _RESULT = (
+    _ox(SH.conforms),
+    _ox(PROV.generatedAtTime),
+    _ox(KG.validatedGraph),
+    _ox(SH.result),
+)
+_FOCUS, _SHAPE, _SEVERITY, _COMPONENT = (
+    _ox(SH.focusNode),
+    _ox(SH.sourceShape),
+    _ox(SH.resultSeverity),
+    _ox(SH.sourceConstraintComponent),
+)
+_PATH, _VALUE, _MESSAGE, _RULE_ID, _RULE = (
+    _ox(SH.resultPath),
+    _ox(SH.value),
+    _ox(SH.resultMessage),
+    _ox(KG.ruleId),
+    _ox(KG.rule),
+)
+_ABOUT_FORM, _ABOUT_INDICATOR, _PRINTED = _ox(KG.aboutForm), _ox(KG.aboutIndicator), _ox(KG.printedValue)
+_DATETIME = _ox(XSD.dateTime)
+_SEVERITY_NODES = {name: _ox(node) for name, node in SEVERITY_NODES.items()}
+
+
+def report_terms(report: Report, created: datetime, node: Node | None = None) -> Iterator[OxTriple]:
+    """The triples of the report (`report_to_graph`) as pyoxigraph terms: what the store is written, in
+    one update for all the reports of a validation (`kg.validate.run.save_reports`)."""
+    subject = to_oxigraph(node) if node is not None else _ox(report.iri)
+    assert not isinstance(subject, ox.Literal)
+    yield subject, _TYPE, _REPORT
+    yield subject, _CONFORMS, ox.Literal(not report.findings)
+    yield subject, _GENERATED, ox.Literal(_timestamp(created), datatype=_DATETIME)
+    if report.validated_graph is not None:
+        yield subject, _VALIDATED, ox.NamedNode(report.validated_graph)
+    for result, finding in report.results():
+        node_of_result = _ox(result)
+        yield subject, _RESULT, node_of_result
+        yield from result_terms(node_of_result, finding)
 
 
 def add_result(graph: Graph, result: URIRef, finding: Finding) -> None:
     """One sh:ValidationResult with the standard SHACL properties and the kg: links to form and row."""
-    graph.add((result, RDF.type, SH.ValidationResult))
-    graph.add((result, SH.focusNode, URIRef(finding.focus_node)))
-    graph.add((result, SH.sourceShape, URIRef(finding.source_shape)))
-    graph.add((result, SH.resultSeverity, SEVERITY_NODES[finding.severity]))
+    cache: dict[object, Node] = {}
+    for s, p, o in result_terms(_ox(result), finding):
+        graph.add((to_rdflib(s, cache), to_rdflib(p, cache), to_rdflib(o, cache)))
+
+
+def result_terms(result: ox.NamedNode, finding: Finding) -> Iterator[OxTriple]:
+    """The triples of one sh:ValidationResult (a path of several steps as an RDF list of blank nodes)."""
+    yield result, _TYPE, _RESULT_CLASS
+    yield result, _FOCUS, ox.NamedNode(finding.focus_node)
+    yield result, _SHAPE, ox.NamedNode(finding.source_shape)
+    yield result, _SEVERITY, _SEVERITY_NODES[finding.severity]
     if finding.constraint_component is not None:
-        graph.add((result, SH.sourceConstraintComponent, URIRef(finding.constraint_component)))
+        yield result, _COMPONENT, ox.NamedNode(finding.constraint_component)
     if finding.path is not None:
         if len(finding.path) == 1:
-            graph.add((result, SH.resultPath, URIRef(finding.path[0])))
+            yield result, _PATH, ox.NamedNode(finding.path[0])
         else:
-            head = BNode()
-            Collection(graph, head, [URIRef(step) for step in finding.path])
-            graph.add((result, SH.resultPath, head))
+            head = ox.BlankNode()
+            yield result, _PATH, head
+            yield from _list_terms(head, [ox.NamedNode(step) for step in finding.path])
     if finding.value_node is not None:
-        graph.add((result, SH.value, finding.value_node))
-    graph.add((result, SH.resultMessage, Literal(finding.message, lang="zh")))
-    graph.add((result, SH.resultMessage, Literal(finding.message_en, lang="en")))
-    graph.add((result, KG.ruleId, Literal(finding.rule)))
-    graph.add((result, KG.rule, rule_iri(finding.rule)))
-    graph.add((result, KG.aboutForm, URIRef(finding.form)))
+        yield result, _VALUE, to_oxigraph(finding.value_node)
+    yield result, _MESSAGE, ox.Literal(finding.message, language="zh")
+    yield result, _MESSAGE, ox.Literal(finding.message_en, language="en")
+    yield result, _RULE_ID, ox.Literal(finding.rule)
+    yield result, _RULE, _ox(rule_iri(finding.rule))
+    yield result, _ABOUT_FORM, ox.NamedNode(finding.form)
     if finding.indicator_node is not None:
-        graph.add((result, KG.aboutIndicator, URIRef(finding.indicator_node)))
+        yield result, _ABOUT_INDICATOR, ox.NamedNode(finding.indicator_node)
     if finding.value is not None:
-        graph.add((result, KG.printedValue, Literal(finding.value)))
+        yield result, _PRINTED, ox.Literal(finding.value)
+
+
+def _list_terms(head: ox.BlankNode, items: Sequence[ox.NamedNode]) -> Iterator[OxTriple]:
+    """An RDF list as rdflib's Collection writes it: rdf:first / rdf:rest from `head`, ending in rdf:nil."""
+    node = head
+    for position, item in enumerate(items):
+        yield node, _FIRST, item
+        following: ox.NamedNode | ox.BlankNode = ox.BlankNode() if position + 1 < len(items) else _NIL
+        yield node, _REST, following
+        if isinstance(following, ox.BlankNode):
+            node = following
 
 
 def rules_graph(rules: Iterable[Rule]) -> Graph:
