@@ -3,12 +3,25 @@ result serialisers, settings. (Over HTTP: tests/test_protocol.py and tests/test_
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import multiprocessing
+import os
+import pickle
+import socket
+import struct
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
+from kg.server.engine import JobTimeout, WorkerDied, _Process
 from kg.server.negotiation import (
     CSV,
     JSON,
@@ -232,6 +245,31 @@ def test_serialisers_round_trip_and_cap_rows() -> None:
     assert json.loads(only.body)["head"]["vars"] == ["none", "o"]
 
 
+def test_results_json_is_exactly_json_dumps() -> None:
+    """The JSON writer builds its bytes piece by piece (for speed): they must be those of one json.dumps
+    of the document, for every kind of term (IRI, plain, language-tagged and typed literals, blank nodes,
+    quoted triples, characters JSON escapes) and unbound variables."""
+    store = ox.Store()
+    store.update(
+        'INSERT DATA { <urn:s> <urn:p> "a,\\"b\\"\\n\\t\\u0001\\\\" , "中"@zh , 1 , 1.50 , _:b , '
+        '<urn:o\\u00e9> , "x"^^<urn:type> , <<( <urn:a> <urn:b> "c"@en )>> . }'
+    )
+    result = store.query("SELECT ?s ?o ?none WHERE { ?s <urn:p> ?o } ORDER BY STR(?o)")
+    assert isinstance(result, ox.QuerySolutions)
+    rows = list(result)
+    body = serialise(
+        store.query("SELECT ?s ?o ?none WHERE { ?s <urn:p> ?o } ORDER BY STR(?o)"), JSON, 100
+    ).body
+    document = json.loads(body)
+    assert len(document["results"]["bindings"]) == len(rows) == 8
+    assert body == json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    kinds = {binding["o"]["type"] for binding in document["results"]["bindings"]}
+    assert kinds == {"uri", "literal", "bnode", "triple"}
+    assert {"type": "literal", "value": "中", "xml:lang": "zh"} in [
+        b["o"] for b in document["results"]["bindings"]
+    ]
+
+
 def test_boolean_and_graph_serialisers() -> None:
     store = ox.Store()
     store.update("INSERT DATA { <urn:a> <urn:b> 1 , 2 , 3 }")
@@ -243,6 +281,99 @@ def test_boolean_and_graph_serialisers() -> None:
     graph = serialise(store.query("CONSTRUCT WHERE { ?s ?p ?o }"), TURTLE, 2)
     assert graph.truncated and graph.rows == 2
     assert len(list(ox.parse(graph.body, ox.RdfFormat.TURTLE))) == 2
+
+
+# ----------------------------------------------------------------------------- engine: child messages
+
+
+class _NoProcess:
+    def kill(self) -> None:
+        pass
+
+    def join(self, timeout: float | None = None) -> None:
+        pass
+
+    def is_alive(self) -> bool:
+        return False
+
+
+def _ask(behaviour: Callable[[Connection], None], message: object, timeout: float = 5.0) -> object:
+    """`_Process.request(message)` on an event loop, the child being a thread running `behaviour` on the
+    other end of a multiprocessing pipe."""
+    ours, theirs = multiprocessing.Pipe()
+    child = threading.Thread(target=behaviour, args=(theirs,), daemon=True)
+    child.start()
+    process = _Process("test", _NoProcess(), ours)  # type: ignore[arg-type]
+
+    async def main() -> object:
+        with ThreadPoolExecutor(2) as threads:
+            return await process.request(message, timeout, threads)
+
+    try:
+        return asyncio.run(main())
+    finally:
+        process.kill()
+        child.join(5)
+        theirs.close()
+
+
+def _raw(conn: Connection) -> socket.socket:
+    return socket.socket(fileno=os.dup(conn.fileno()))
+
+
+def test_child_answers_are_read_whole() -> None:
+    """The engine reads a child's answer on the event loop (`kg.server.engine._MessageReader`, non-blocking
+    reads in multiprocessing's framing): small and large answers, large jobs, answers in pieces."""
+
+    def echo(conn: Connection) -> None:
+        job = conn.recv()
+        conn.send(("answer", job, b"x" * job[1]))
+
+    for size in (0, 10, 70_000, 3_000_000):
+        assert _ask(echo, ("job", size)) == ("answer", ("job", size), b"x" * size)
+    big_job = ("job", 5, "q" * 500_000)  # written from a thread: more than the socket takes at once
+    assert _ask(echo, big_job) == ("answer", big_job, b"xxxxx")
+
+    answer = {"rows": list(range(50_000))}
+
+    def in_pieces(conn: Connection) -> None:
+        conn.recv()
+        data = pickle.dumps(answer)
+        frame = struct.pack("!i", len(data)) + data
+        with _raw(conn) as sock:
+            for piece in (frame[:2], frame[2:9], frame[9:70_000], frame[70_000:]):
+                sock.sendall(piece)
+                time.sleep(0.02)
+
+    assert _ask(in_pieces, "job") == answer
+
+
+def test_child_that_stops_or_hangs() -> None:
+    def stops_mid_answer(conn: Connection) -> None:
+        conn.recv()
+        with _raw(conn) as sock:
+            sock.sendall(struct.pack("!i", 1000) + b"x" * 10)
+        conn.close()
+
+    def never_answers(conn: Connection) -> None:
+        conn.recv()
+        with contextlib.suppress(EOFError, OSError):
+            conn.recv()  # until the engine gives up and closes its end
+
+    def answers_twice(conn: Connection) -> None:
+        conn.recv()
+        data = pickle.dumps("one")
+        with _raw(conn) as sock:
+            sock.sendall((struct.pack("!i", len(data)) + data) * 2)
+
+    with pytest.raises(WorkerDied):
+        _ask(stops_mid_answer, "job")
+    started = time.monotonic()
+    with pytest.raises(JobTimeout):
+        _ask(never_answers, "job", timeout=0.3)
+    assert time.monotonic() - started < 2
+    with pytest.raises(WorkerDied, match="not one message"):
+        _ask(answers_twice, "job")
 
 
 # ----------------------------------------------------------------------------- settings

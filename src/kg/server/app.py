@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -90,14 +91,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     cache: dict[str, Any] = {}
+    queries_dir = str(settings.queries_dir or default_queries_dir())
 
     def named_queries() -> dict[str, NamedQuery]:
-        """The named queries, read again whenever a .rq file was added, removed or changed."""
-        directory = settings.queries_dir or default_queries_dir()
+        """The named queries, read again whenever a .rq file was added, removed or changed (a stat of
+        each file per call: os.scandir, as the call is on every named query's path)."""
         try:
-            signature = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(Path(directory).glob("*.rq")))
+            with os.scandir(queries_dir) as entries:
+                signature = tuple(
+                    sorted(
+                        (entry.name, entry.stat().st_mtime_ns, entry.stat().st_size)
+                        for entry in entries
+                        if entry.name.endswith(".rq")
+                    )
+                )
             if cache.get("signature") != signature:
-                cache["queries"] = load_named_queries(directory)
+                cache["queries"] = load_named_queries(Path(queries_dir))
                 cache["signature"] = signature
         except (OSError, ValueError) as err:
             raise HTTPError(500, f"cannot read the named queries: {err}") from err

@@ -6,8 +6,9 @@ checkpoint (`<store>.snapshots/<n>`, hard links: milliseconds), then starts `wor
 on it. Processes come from a fork server that has imported `kg.server.worker` once, so a new worker is
 ready in a few tens of milliseconds.
 
-* **Queries** (`Engine.query`): wait for an idle reader (at most the query timeout: else 503 "busy"),
-  send the job, wait for the answer at most `query_timeout` seconds. When the time is up the reader is
+* **Queries** (`Engine.query`): wait for an idle reader (at most the query timeout: else 503 "busy"; the
+  one that finished last is taken first, its caches being the warmest), send the job, wait for the answer
+  at most `query_timeout` seconds. When the time is up the reader is
   killed (SIGKILL: the work really stops, whatever Oxigraph was doing), the client gets 503, and a new
   reader takes its place in the background; other readers go on serving meanwhile.
 * **Updates** (`Engine.update`): one at a time (an asyncio lock). The writer runs the update in one
@@ -16,10 +17,14 @@ ready in a few tens of milliseconds.
   first). An update over its time is killed like a query, before its commit, so nothing changes; a new
   writer is started for the next update.
 * Old checkpoints are deleted once no reader has them open (never one being written: RocksDB writes it
-  into `<n>.tmp` first); all of them when the engine stops.
+  into `<n>.tmp` first); all of them when the engine stops. A reader idle since an update keeps its
+  checkpoint until its next query, so at most one old checkpoint per reader stays on disk.
 
-Waiting for a child's answer happens in a small thread pool (one thread per busy process), so the event
-loop keeps serving.
+Talking to a child happens on the event loop itself, without a thread: a job is pickled and written to
+the child's pipe (a socket pair; a job too large for the socket's buffer is written from a thread), and
+the answer is read as it arrives, whenever the socket is readable (`loop.add_reader`, non-blocking reads
+in multiprocessing's framing), under a timer that is the time limit. A thread pool remains for the slow
+things (starting and stopping processes).
 """
 
 from __future__ import annotations
@@ -29,7 +34,11 @@ import contextlib
 import itertools
 import logging
 import multiprocessing
+import os
+import pickle
 import shutil
+import socket
+import struct
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -46,6 +55,10 @@ from kg.store import is_remote
 log = logging.getLogger("kg.server")
 
 SPAWN_TIMEOUT = 120.0
+# A job at most this big is written to a child's socket directly from the event loop: the child is idle
+# and has read everything sent before, so the socket's buffer (~200 KiB on Linux) takes it at once.
+# Bigger jobs (long queries or updates) are written from a thread.
+DIRECT_SEND_BYTES = 32 * 1024
 
 
 class EngineError(RuntimeError):
@@ -66,23 +79,114 @@ def _context() -> Any:
     return ctx
 
 
+class _MessageReader:
+    """Reads one message a child sent with `Connection.send` from our end of its socket, with
+    non-blocking reads whenever the socket is readable, then resolves `future` with the object.
+
+    multiprocessing's framing: a 4-byte big-endian signed length (or -1 and an 8-byte length), then the
+    pickle. The first read takes up to 64 KiB, so a small answer costs one system call. A child sends one
+    answer per job and is killed whenever a job is given up, so nothing can follow the message; bytes past
+    its end are an error."""
+
+    FIRST_READ = 64 * 1024
+
+    def __init__(self, sock: socket.socket, future: asyncio.Future[Any]) -> None:
+        self.sock = sock
+        self.future = future
+        self.buffer = bytearray(self.FIRST_READ)
+        self.filled = 0
+        self.start = 0  # where the pickle starts in `buffer`
+        self.end: int | None = None  # and ends, once the length is read
+
+    def on_readable(self) -> None:
+        if self.future.done():
+            return
+        try:
+            while True:
+                with memoryview(self.buffer) as view:
+                    count = self.sock.recv_into(view[self.filled :], 0, socket.MSG_DONTWAIT)
+                if count == 0:
+                    raise EOFError("the process closed its end of the pipe")
+                self.filled += count
+                if self.end is None and not self._read_length():
+                    continue
+                if self.filled == self.end:
+                    with memoryview(self.buffer) as view:
+                        self.future.set_result(pickle.loads(view[self.start : self.end]))
+                    return
+        except (BlockingIOError, InterruptedError):
+            return  # the rest comes later
+        except Exception as err:  # EOF, socket errors, a malformed message
+            self.future.set_exception(WorkerDied(f"reading its answer failed: {err!r}"))
+
+    def _read_length(self) -> bool:
+        """Whether the length could be read; then `buffer` is made exactly as long as the message."""
+        if self.filled < 4:
+            return False
+        (size,) = struct.unpack_from("!i", self.buffer)
+        start = 4
+        if size == -1:
+            if self.filled < 12:
+                return False
+            (size,) = struct.unpack_from("!Q", self.buffer, 4)
+            start = 12
+        end = start + size
+        if size <= 0 or self.filled > end:
+            raise EOFError(f"not one message of {size} bytes")
+        if end > len(self.buffer):
+            self.buffer.extend(bytes(end - len(self.buffer)))
+        else:
+            del self.buffer[end:]
+        self.start, self.end = start, end
+        return True
+
+
+def _expire(future: asyncio.Future[Any]) -> None:
+    if not future.done():
+        future.set_exception(JobTimeout())
+
+
 @dataclass(eq=False)
 class _Process:
-    """A child process and our end of its pipe."""
+    """A child process and our end of its pipe (a socket pair)."""
 
     name: str
     process: BaseProcess
     conn: Connection
     snapshot: str = ""
 
-    def call(self, message: object, timeout: float) -> Any:
-        """Send `message`, wait at most `timeout` s for the reply (blocking: run it in a thread)."""
+    def __post_init__(self) -> None:
+        # The same socket as `conn`, for non-blocking reads (MSG_DONTWAIT: the descriptor itself stays
+        # blocking, as `conn` expects).
+        self.sock = socket.socket(fileno=os.dup(self.conn.fileno()))
+
+    async def request(self, message: object, timeout: float, threads: ThreadPoolExecutor) -> Any:
+        """Send `message` and return the child's answer, at most `timeout` s after the call (JobTimeout;
+        WorkerDied when the child has gone). Runs on the event loop; see the module documentation."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         try:
-            self.conn.send(message)
-            if not self.conn.poll(timeout):
-                raise JobTimeout
-            return self.conn.recv()
-        except (EOFError, OSError, BrokenPipeError) as err:
+            payload = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
+            if len(payload) <= DIRECT_SEND_BYTES:
+                self.conn.send_bytes(payload)
+            else:
+                try:
+                    await asyncio.wait_for(
+                        loop.run_in_executor(threads, self.conn.send_bytes, payload), timeout
+                    )
+                except asyncio.TimeoutError:
+                    raise JobTimeout from None
+            future: asyncio.Future[Any] = loop.create_future()
+            reader = _MessageReader(self.sock, future)
+            fd = self.sock.fileno()
+            loop.add_reader(fd, reader.on_readable)
+            timer = loop.call_at(deadline, _expire, future)
+            try:
+                return await future
+            finally:
+                timer.cancel()
+                loop.remove_reader(fd)
+        except (EOFError, OSError) as err:
             raise WorkerDied(f"{self.name} stopped: {err}") from err
 
     def kill(self) -> None:
@@ -90,8 +194,7 @@ class _Process:
             self.process.kill()
         with contextlib.suppress(Exception):
             self.process.join(5)
-        with contextlib.suppress(Exception):
-            self.conn.close()
+        self._close()
 
     def stop(self) -> None:
         with contextlib.suppress(Exception):
@@ -99,6 +202,11 @@ class _Process:
         self.process.join(5)
         if self.process.is_alive():
             self.kill()
+        self._close()
+
+    def _close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.sock.close()
         with contextlib.suppress(Exception):
             self.conn.close()
 
@@ -114,7 +222,8 @@ class Engine:
         self.snapshot_root = self.store.parent / f"{self.store.name}.snapshots"
         self._ctx = _context()
         self._threads = ThreadPoolExecutor(max_workers=settings.workers + 4, thread_name_prefix="kg-wait")
-        self._idle: asyncio.Queue[_Process] = asyncio.Queue()
+        # Last in, first out: the reader that finished last has the warmest caches (CPU, RocksDB blocks).
+        self._idle: asyncio.LifoQueue[_Process] = asyncio.LifoQueue()
         self._readers: set[_Process] = set()
         self._writer: _Process | None = None
         self._write_lock = asyncio.Lock()
@@ -210,18 +319,23 @@ class Engine:
     async def _query_once(self, job: QueryJob) -> JobResult:
         timeout = self.settings.query_timeout
         try:
-            reader = await asyncio.wait_for(self._idle.get(), timeout)
+            reader = self._idle.get_nowait()  # without wait_for's task and timer when a reader is free
+        except asyncio.QueueEmpty:
+            reader = None
+        try:
+            if reader is None:
+                reader = await asyncio.wait_for(self._idle.get(), timeout)
         except asyncio.TimeoutError:
             return JobResult.error(
                 503, f"the service is busy: no query worker became free within {timeout:g} s; try again later"
             )
         job = replace(job, snapshot=self._snapshot)
+        switched = reader.snapshot != self._snapshot  # the reader reopens: its old checkpoint may go
         reader.snapshot = self._snapshot
-        loop = asyncio.get_running_loop()
         started = time.monotonic()
         self.stats["queries"] += 1
         try:
-            result: JobResult = await loop.run_in_executor(self._threads, reader.call, job, timeout)
+            result: JobResult = await reader.request(job, timeout, self._threads)
         except JobTimeout:
             self.stats["timeouts"] += 1
             self._replace_reader(reader)
@@ -241,7 +355,8 @@ class Engine:
             raise
         log.debug("query %.1f ms on %s", (time.monotonic() - started) * 1000, reader.name)
         self._idle.put_nowait(reader)
-        self._collect_snapshots()
+        if switched:
+            self._collect_snapshots()
         return result
 
     def _replace_reader(self, reader: _Process) -> None:
@@ -323,7 +438,7 @@ class Engine:
             )
         writer = self._writer
         try:
-            result: JobResult = await loop.run_in_executor(self._threads, writer.call, job, timeout)
+            result: JobResult = await writer.request(job, timeout, self._threads)
         except (JobTimeout, WorkerDied, asyncio.CancelledError) as err:
             # Killing the writer before its commit leaves the store as it was (one transaction).
             self._writer = None
