@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import signal
 import statistics
@@ -47,23 +46,14 @@ REPO = BENCH.parent
 sys.path.insert(0, str(REPO))  # tests.gold: the accuracy comparison
 sys.path.insert(0, str(BENCH))
 
-from ingest import _load, accuracy, corpus_for, machine  # noqa: E402
+from http_latency import free_port, percentile  # noqa: E402
+from ingest import _load, _usage, accuracy, corpus_for, machine, step_load  # noqa: E402
 
 KG = [sys.executable, "-m", "kg.cli"]
 DEFAULT_SIZES = [1000, 10000]
 
 
 # ----------------------------------------------------------------------------- child steps
-
-
-def _usage() -> dict[str, float]:
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return {
-        "cpu_s": own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime,
-        "peak_rss_mb": own.ru_maxrss / 1024,
-        "worker_peak_rss_mb": children.ru_maxrss / 1024,
-    }
 
 
 def _timed(run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -93,19 +83,6 @@ def _nquads() -> Any:
     import pyoxigraph as ox
 
     return ox.RdfFormat.N_QUADS
-
-
-def step_bulk_load(nq: Path, store_dir: Path) -> dict[str, Any]:
-    import pyoxigraph as ox
-
-    store = ox.Store(str(store_dir))
-
-    def run() -> dict[str, Any]:
-        store.bulk_load(path=str(nq), format=ox.RdfFormat.N_QUADS)
-        store.flush()
-        return {"quads": len(store)}
-
-    return {"step": "pyoxigraph bulk_load (baseline)", **_timed(run)}
 
 
 def step_link(store_dir: Path) -> dict[str, Any]:
@@ -175,7 +152,7 @@ def run_step(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     steps: dict[str, Callable[[], dict[str, Any]]] = {
         "ingest": lambda: step_ingest(args.corpus, args.store, args.workers, args.nq),
-        "bulk_load": lambda: step_bulk_load(args.nq, args.store),
+        "bulk_load": lambda: step_load(args.nq, args.store, "bulk_load"),
         "link": lambda: step_link(args.store),
         "validate": lambda: step_validate(args.store, args.sample, args.workers),
     }
@@ -224,19 +201,6 @@ def point_parameters(store: Any) -> dict[str, dict[str, str]]:
     return points
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
 def _rss_mb(pid: int) -> float:
     """Resident memory of a process and its children (kg serve's query workers), from /proc."""
     total = 0.0
@@ -272,7 +236,7 @@ def measure_queries(store_dir: Path, scratch: Path, rounds: int, workers: int) -
     env = {k: v for k, v in os.environ.items() if not k.startswith("KG_")}
     env["KG_MAX_ROWS"] = "100000000"  # the whole answer, as direct gives it
     env["KG_QUERY_TIMEOUT"] = "600"
-    port = _free_port()
+    port = free_port()
     log = (scratch / "serve.log").open("wb")
     server = subprocess.Popen(
         [*KG, "--store", str(store_dir), "serve", "--port", str(port), "--workers", str(workers)],
@@ -343,9 +307,9 @@ def _measure_one(
         "rounds": planned,
         "params": values,
         "direct_p50": d50,
-        "direct_p95": _percentile(samples["direct"], 0.95),
+        "direct_p95": percentile(samples["direct"], 0.95),
         "http_p50": h50,
-        "http_p95": _percentile(samples["http"], 0.95),
+        "http_p95": percentile(samples["http"], 0.95),
         "ratio": h50 / d50,
     }
 
