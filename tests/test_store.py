@@ -248,8 +248,16 @@ def test_query_substitutions_are_typed_terms(store: OxigraphStore) -> None:
     assert select(store, sparql, i=1) == [{"f": str(ID["form/a/1"]), "i": "1"}]
     assert select(store, sparql, i="1") == []  # a string is not the integer 1
     assert len(select(store, sparql)) == 2
-    with pytest.raises(QueryError, match="selects"):
-        store.query("SELECT ?f WHERE { ?f kg:formIndex ?i }", {"i": 1})
+    # A parameter is a VALUES block first in the WHERE group (plain SPARQL, as on a remote store): it binds
+    # a variable the query does not select too, and BOUND() sees it.
+    assert select(store, "SELECT ?f WHERE { ?f kg:formIndex ?i }", i=1) == [{"f": str(ID["form/a/1"])}]
+    flagged = "SELECT ?f ?given WHERE { BIND (BOUND(?i) AS ?given) ?f kg:formIndex ?i }"
+    assert select(store, flagged, i=0) == [{"f": str(ID["form/a/0"]), "given": "true"}]
+    assert {row["given"] for row in select(store, flagged)} == {"false"}
+    with pytest.raises(QueryError, match="blank node"):
+        store.query(sparql, {"i": ox.BlankNode()})
+    with pytest.raises(QuerySyntaxError, match="WHERE"):
+        store.query(f"DESCRIBE <{ID['form/a/0']}>", {"i": 1})
     with pytest.raises(QuerySyntaxError):
         store.query("SELECT WHERE {")
     with pytest.raises(QueryError, match="variable name"):

@@ -14,12 +14,17 @@ Header syntax: the leading block of lines starting with `#`; of those, lines of 
                  output by callers: use `NamedQuery.output_columns`. Without it every projected variable is
                  a column.
 
-Any other comment line is ignored. A parameter is a variable of the SELECT projection (pyoxigraph only
-substitutes projected variables) bound in a required pattern, which the caller may pre-bind (pyoxigraph
-`substitutions`, see `NamedQuery.substitutions`); left unbound it means "all". Queries have no GRAPH
-clauses: they run on a default graph holding the merge of the form graphs (`kg.store`) or on the union of
-the named graphs (`use_default_graph_as_union=True`), with the same rows (shared resources, repeated in
-every form graph, are reached through DISTINCT subqueries since pyoxigraph 0.5's union is a multiset).
+Any other comment line is ignored. A parameter is a variable of the SELECT projection bound in a
+required pattern, which the caller may pre-bind (`Store.query(substitutions=…)`, see
+`NamedQuery.substitutions`): the store adds `VALUES ?param { value }` as the first element of the WHERE
+group, plain SPARQL 1.1, so a query means the same on Oxigraph and on a remote store. Left unbound it
+means "all". For a point query to stay fast as the corpus grows, the bound pattern comes first in the
+top-level group: not inside a subquery or UNION branch (evaluated without the binding), nor only in a
+FILTER EXISTS (which Oxigraph applies after the joins); `lineages.rq` shows the pattern for a key that
+several names share. Queries have no GRAPH clauses: they run on a default graph holding the merge of the
+form graphs (`kg.store`) or on the union of the named graphs (`use_default_graph_as_union=True`), with
+the same rows (shared resources, repeated in every form graph, are reached through DISTINCT subqueries
+since pyoxigraph 0.5's union is a multiset).
 
 The directory is `queries/` at the repository root, or the one named by the env var `KG_QUERIES_DIR`.
 """

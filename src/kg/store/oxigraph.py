@@ -108,6 +108,8 @@ from rdflib.term import Node
 
 from kg.rdf.mapping import source_file_iri
 from kg.rdf.namespaces import ID, PREFIXES
+from kg.store import sparql_text
+from kg.store.sparql_text import SparqlTextError
 
 CATALOG_GRAPH = ID["graph/catalog"]
 CATALOG = Namespace("https://w3id.org/jixiao-kg/catalog#")
@@ -501,6 +503,24 @@ def substitution_term(value: object) -> OxTerm:
     if isinstance(value, str):
         return ox.Literal(value)
     raise TypeError(f"cannot use {value!r} as a query parameter")
+
+
+def parameter_bindings(substitutions: Mapping[str, object] | None) -> dict[str, ox.NamedNode | ox.Literal]:
+    """Query parameters as variable name -> RDF term (see `substitution_term`); QueryError for a name that
+    is not a variable or a value that is not a term. A blank node cannot be bound: VALUES holds none."""
+    bindings: dict[str, ox.NamedNode | ox.Literal] = {}
+    for name, value in (substitutions or {}).items():
+        match = _VARIABLE_NAME.match(name)
+        if match is None:
+            raise QueryError(f"not a SPARQL variable name: {name!r}")
+        try:
+            term = substitution_term(value)
+        except (TypeError, ValueError) as err:
+            raise QueryError(f"bad value for ?{match[1]}: {err}") from err
+        if isinstance(term, ox.BlankNode):
+            raise QueryError(f"bad value for ?{match[1]}: a blank node cannot be bound")
+        bindings[match[1]] = term
+    return bindings
 
 
 def _base_name(file: str) -> str:
@@ -995,28 +1015,27 @@ class OxigraphStore:
     ) -> QueryResult:
         """Run a SPARQL query; the default graph is the union of all graphs (see the module documentation).
 
-        `substitutions` binds variables (name with or without `?`) to values before evaluation
-        (SEP-0007, never spliced into the text; see `substitution_term` for the typing). Oxigraph
-        requires a substituted variable of a SELECT query to be one the query selects.
+        `substitutions` binds variables (name with or without `?`) to values: `VALUES ?name { term }` as
+        the first element of the WHERE group (`parameter_bindings` for the typing, `sparql_text.with_bindings`
+        for the placement; terms are serialised, never pasted as text). That is standard SPARQL, so a remote
+        store gives the same answers, and Oxigraph starts its plan from the bound pattern (with pyoxigraph's
+        own `substitutions` a point query still scanned every candidate, and BOUND() of a substituted
+        variable was false).
         `base_iri` resolves relative IRIs; `default_graph` / `named_graphs` (graph IRIs) set the dataset
         as the SPARQL protocol's default-graph-uri / named-graph-uri do, overriding FROM / FROM NAMED.
         Raises QuerySyntaxError for text that does not parse, QueryError for other query failures.
         """
-        bindings: dict[ox.Variable, Any] = {}
-        for name, value in (substitutions or {}).items():
-            match = _VARIABLE_NAME.match(name)
-            if match is None:
-                raise QueryError(f"not a SPARQL variable name: {name!r}")
+        bindings = parameter_bindings(substitutions)
+        if bindings:
             try:
-                bindings[ox.Variable(match[1])] = substitution_term(value)
-            except (TypeError, ValueError) as err:
-                raise QueryError(f"bad value for ?{match[1]}: {err}") from err
+                sparql = sparql_text.with_bindings(sparql_text.analyse(sparql), bindings)
+            except SparqlTextError as err:
+                raise QuerySyntaxError(f"SPARQL syntax error: {err}") from err
         try:
             return self._db.query(
                 sparql,
                 base_iri=base_iri,
                 prefixes=QUERY_PREFIXES,
-                substitutions=bindings or None,
                 default_graph=[ox.NamedNode(g) for g in default_graph] if default_graph is not None else None,
                 named_graphs=[ox.NamedNode(g) for g in named_graphs] if named_graphs is not None else None,
             )
@@ -1025,10 +1044,7 @@ class OxigraphStore:
         except OSError as err:
             raise StoreError(f"reading the store failed: {err}") from err
         except (RuntimeError, ValueError, TypeError) as err:
-            message = str(err)
-            if "projection" in message:
-                message += " (a parameter must be a variable the query selects)"
-            raise QueryError(message) from err
+            raise QueryError(str(err)) from err
 
     def update(self, sparql: str, *, base_iri: str | None = None) -> None:
         """Run a SPARQL 1.1 Update request as given, in one transaction (nothing changes on failure).

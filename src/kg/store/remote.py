@@ -33,9 +33,9 @@ default graph holds the merge, as with Oxigraph, and queries are sent as they ar
 Parameters (`substitutions`)
 ----------------------------
 
-pyoxigraph binds variables before evaluation. Here the values become a `VALUES (?a ?b) { (…) }` block
-placed first in the query's WHERE group (`kg.store.sparql_text.with_bindings`), serialised as RDF terms
-with escaping (`sparql_term`), never pasted as text: a parameter value cannot end the string it is in.
+As on Oxigraph (`OxigraphStore.query`), the values become `VALUES ?a { … }` blocks placed first in the
+query's WHERE group (`kg.store.sparql_text.with_bindings`), serialised as RDF terms with escaping
+(`sparql_term`), never pasted as text: a parameter value cannot end the string it is in.
 
 Result size limits (`ResultSetMaxRows`)
 ---------------------------------------
@@ -123,7 +123,6 @@ from kg.store.oxigraph import (
     _K_DERIVED_NAME,
     _K_SOURCE_FILE,
     _K_TRIPLE_COUNT,
-    _VARIABLE_NAME,
     _XSD_INTEGER,
     CATALOG_GRAPH,
     EXPORT_FORMATS,
@@ -142,7 +141,7 @@ from kg.store.oxigraph import (
     _natural_key,
     _term_text,
     graphs_to_quads,
-    substitution_term,
+    parameter_bindings,
 )
 from kg.store.sparql_text import SparqlTextError
 
@@ -707,7 +706,7 @@ class RemoteStore:
         try:
             text = sparql_text.with_prefixes(sparql, QUERY_PREFIXES)
             parsed = sparql_text.analyse(text)
-            bindings = self._bindings(substitutions)
+            bindings = parameter_bindings(substitutions)
             if bindings:
                 parsed = sparql_text.analyse(sparql_text.with_bindings(parsed, bindings))
         except SparqlTextError as err:
@@ -744,22 +743,6 @@ class RemoteStore:
         ):
             return self._construct(parsed, params, hidden)
         return self._graph_query(parsed, params)
-
-    @staticmethod
-    def _bindings(substitutions: Mapping[str, object] | None) -> dict[str, ox.NamedNode | ox.Literal]:
-        bindings: dict[str, ox.NamedNode | ox.Literal] = {}
-        for name, value in (substitutions or {}).items():
-            match = _VARIABLE_NAME.match(name)
-            if match is None:
-                raise QueryError(f"not a SPARQL variable name: {name!r}")
-            try:
-                term = substitution_term(value)
-            except (TypeError, ValueError) as err:
-                raise QueryError(f"bad value for ?{match[1]}: {err}") from err
-            if isinstance(term, ox.BlankNode):
-                raise QueryError(f"bad value for ?{match[1]}: a blank node cannot be bound remotely")
-            bindings[match[1]] = term
-        return bindings
 
     def _select(
         self,

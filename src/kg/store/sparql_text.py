@@ -7,9 +7,9 @@ trailing VALUES block. The rewrites below splice text at those places and never 
 rest, so the endpoint sees the query as written plus the additions:
 
 * `with_prefixes`: PREFIX lines for the project prefixes the query uses without declaring;
-* `with_bindings`: a VALUES block as the first element of the WHERE group (how `RemoteStore` emulates
-  pyoxigraph's `substitutions`: the variable is bound for every pattern and FILTER of the group, as if
-  the value had been substituted; values are RDF terms serialised by `sparql_term`, never raw text);
+* `with_bindings`: a VALUES block as the first element of the WHERE group (how both stores bind query
+  parameters: the variable is bound for every pattern and FILTER of the group; values are RDF terms
+  serialised by `sparql_term`, never raw text);
 * `without_dataset`: the query without FROM / FROM NAMED (the protocol's dataset parameters then apply);
 * `paged`: one page of a SELECT in a stable order (`ResultSetMaxRows`, see `kg.store.remote`);
 * `construct_as_select`: the SELECT of a CONSTRUCT's WHERE part and its template.
