@@ -118,11 +118,17 @@ def _nquads() -> Any:
 
 
 def step_load(nq: Path, store_dir: Path, method: str) -> dict[str, Any]:
+    """pyoxigraph loading an N-Quads file, or (bulk_load) a folder of N-Quads shards read one after the
+    other by one bulk_load, into a fresh store."""
     import pyoxigraph as ox
+
+    from kg.store.oxigraph import bulk_load_nquads_files
 
     store = ox.Store(str(store_dir))
     start = time.perf_counter()
-    if method == "bulk_load":
+    if method == "bulk_load" and nq.is_dir():
+        bulk_load_nquads_files(store, sorted(nq.glob("*.nq")))
+    elif method == "bulk_load":
         store.bulk_load(path=str(nq), format=ox.RdfFormat.N_QUADS)
     else:
         store.load(path=str(nq), format=ox.RdfFormat.N_QUADS)

@@ -115,6 +115,23 @@ def test_new_files_are_bulk_loaded_into_a_store_that_has_data(tmp_path: Path) ->
     assert leftovers(tmp_path / "bulk") == []
 
 
+def test_kept_shards_hold_exactly_the_quads_loaded(corpus: Path, tmp_path: Path) -> None:
+    """`keep_shards` (what bench/scale.py's baseline loads): the shards, bulk-loaded into an empty
+    pyoxigraph store, give the ingested store quad for quad, ingest times included."""
+    kept = tmp_path / "shards"
+    kept.mkdir()
+    with OxigraphStore(tmp_path / "store") as store:
+        report, _ = ingest([corpus], store, keep_shards=kept)
+        assert report.forms == 40
+        ingested = dataset(store, with_times=True)
+    shards = sorted(kept.glob("*.nq"))
+    assert shards
+    again = ox.Store()
+    oxigraph_module.bulk_load_nquads_files(again, shards)
+    assert sorted(str(q) for q in again) == ingested
+    assert leftovers(tmp_path / "store") == []
+
+
 def test_a_later_file_of_the_same_name_replaces_the_earlier_one(tmp_path: Path) -> None:
     """Two folders hold a file of the same base name (the file's identity in the store): the second one
     replaces the first, in the bulk path as in the per-file path."""
@@ -141,7 +158,7 @@ def _load_then_fail(store: ox.Store, shards: Sequence[Path]) -> None:
     raise OSError("No space left on device (injected)")
 
 
-_REAL_LOAD = oxigraph_module._bulk_load_shards
+_REAL_LOAD = oxigraph_module.bulk_load_nquads_files
 
 
 @pytest.mark.parametrize("seeded", [False, True], ids=["empty store", "store with data"])
@@ -153,7 +170,7 @@ def test_a_failing_bulk_load_leaves_the_store_unchanged(
         if seeded:
             ingest(SEEDS[:2], store, bulk=False)
         before = dataset(store, with_times=True)
-        monkeypatch.setattr(oxigraph_module, "_bulk_load_shards", _load_then_fail)
+        monkeypatch.setattr(oxigraph_module, "bulk_load_nquads_files", _load_then_fail)
         report, notes = ingest([corpus], store, workers=2)
         assert dataset(store, with_times=True) == before
         assert notes[-1].startswith("loading failed, nothing was added: ")
@@ -241,13 +258,13 @@ def test_an_interrupted_ingest_leaves_the_store_unchanged(
     callback raises, as Ctrl-C would): the load is abandoned, its copy removed, the store unchanged."""
     monkeypatch.setattr("kg.ingest.SHARD_BYTES", 1)
     loading: list[int] = []
-    real_load = oxigraph_module._bulk_load_shards
+    real_load = oxigraph_module.bulk_load_nquads_files
 
     def load(store: ox.Store, shards: Any) -> None:
         loading.append(1)
         real_load(store, shards)
 
-    monkeypatch.setattr(oxigraph_module, "_bulk_load_shards", load)
+    monkeypatch.setattr(oxigraph_module, "bulk_load_nquads_files", load)
 
     def progress(done: int, total: int, path: Path, result: Any) -> None:
         if done == total // 2 and result is None:

@@ -247,6 +247,7 @@ def ingest_paths(
     dask: str | None = None,
     bulk: bool = True,
     notify: NotifyCallback | None = None,
+    keep_shards: Path | None = None,
 ) -> IngestReport:
     """Ingest files and folders (see `expand_paths`), one transaction per file.
 
@@ -259,7 +260,9 @@ def ingest_paths(
 
     Several files into an Oxigraph store take the bulk path (see the module documentation) unless `bulk`
     is False or the store cannot be bulk-loaded (`OxigraphStore.can_bulk_load`: e.g. its directory is a
-    mount point); `notify` then hears of the load ("loading N quads …"). Same results and contents."""
+    mount point); `notify` then hears of the load ("loading N quads …"). Same results and contents.
+    `keep_shards` (an existing folder on the store's file system) keeps a hard link of every N-Quads shard
+    the bulk path loaded, so that a benchmark can load the very same quads again."""
     files = expand_paths(paths)
     report = IngestReport()
     if dask is not None:
@@ -271,7 +274,7 @@ def ingest_paths(
     if bulk and isinstance(store, OxigraphStore) and store.can_bulk_load and len(files) > 1:
         if prepared is None:
             prepared = (prepare_file(path) for path in files)
-        return _ingest_in_bulk(files, prepared, store, progress, notify)
+        return _ingest_in_bulk(files, prepared, store, progress, notify, keep_shards)
     with bulk_session(store) as bulk_outcome:
         for done, path in enumerate(files):
             if progress is not None:
@@ -296,12 +299,13 @@ def _ingest_in_bulk(
     store: OxigraphStore,
     progress: ProgressCallback | None,
     notify: NotifyCallback | None,
+    keep_shards: Path | None = None,
 ) -> IngestReport:
     """The bulk path: new files are spooled and bulk-loaded together at the end; from the first file
     that would replace something, the spooled ones are loaded and the rest go one transaction each."""
     report = IngestReport()
     with store.scratch_folder("spool") as folder:
-        batch: BulkBatch | None = BulkBatch(store, folder)
+        batch: BulkBatch | None = BulkBatch(store, folder, keep_shards=keep_shards)
         try:
             for done, path in enumerate(files):
                 if progress is not None:
@@ -343,7 +347,14 @@ class BulkBatch:
     other files are merged by the store: it holds a set) and the catalog entries (`catalog_nquads`, with
     the time the file was spooled as its ingest time)."""
 
-    def __init__(self, store: OxigraphStore, folder: Path, shard_bytes: int | None = None) -> None:
+    def __init__(
+        self,
+        store: OxigraphStore,
+        folder: Path,
+        shard_bytes: int | None = None,
+        *,
+        keep_shards: Path | None = None,
+    ) -> None:
         self.store = store
         self.folder = folder
         self.shard_bytes = SHARD_BYTES if shard_bytes is None else shard_bytes
@@ -354,7 +365,7 @@ class BulkBatch:
         self._shards = 0
         self._out: BinaryIO | None = None
         self._written = 0
-        self._loader = _BackgroundLoad(store)
+        self._loader = _BackgroundLoad(store, keep_shards)
 
     def takes(self, name: str, prepared: PreparedFile) -> bool:
         """Whether the file replaces nothing: not in the store, and no file of this batch has its name or
@@ -434,8 +445,9 @@ class _BackgroundLoad:
     will come, waits, and adopts the copy here, in the thread that owns the store (nothing else touches
     it meanwhile). Interrupted or aborted, the copy is discarded and the store stays as it was."""
 
-    def __init__(self, store: OxigraphStore) -> None:
+    def __init__(self, store: OxigraphStore, keep_shards: Path | None = None) -> None:
         self.store = store
+        self.keep_shards = keep_shards  # a hard link of each shard read goes there
         self.seconds = 0.0
         self._queue: queue.SimpleQueue[Path | _Aborted | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -493,6 +505,8 @@ class _BackgroundLoad:
             if isinstance(item, _Aborted):
                 raise item
             yield item
+            if self.keep_shards is not None:
+                os.link(item, self.keep_shards / item.name)
             item.unlink(missing_ok=True)  # read to the end: the load asks for the next one only then
 
     def _run(self) -> None:

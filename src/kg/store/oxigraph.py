@@ -93,7 +93,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -422,8 +422,9 @@ class _ShardReader(io.RawIOBase):
         super().close()
 
 
-def _bulk_load_shards(store: ox.Store, shards: Iterable[Path]) -> None:
-    """Load N-Quads files into `store` with one `bulk_load` (not transactional: see `bulk_add_nquads`)."""
+def bulk_load_nquads_files(store: ox.Store, shards: Iterable[Path]) -> None:
+    """Load N-Quads files into a pyoxigraph store with one `bulk_load`, read one after the other (not
+    transactional: see `OxigraphStore.bulk_add_nquads`)."""
     with io.BufferedReader(_ShardReader(shards), BULK_READ_BYTES) as stream:
         store.bulk_load(stream, ox.RdfFormat.N_QUADS)
 
@@ -521,6 +522,50 @@ def parameter_bindings(substitutions: Mapping[str, object] | None) -> dict[str, 
             raise QueryError(f"bad value for ?{match[1]}: a blank node cannot be bound")
         bindings[match[1]] = term
     return bindings
+
+
+def catalog_files(query: Callable[[str], QueryResult]) -> list[FileRecord]:
+    """The source files in the catalog graph, by name, with their form and triple counts, read through any
+    store's `query` (the embedded and the remote store keep the same catalog)."""
+    rows = query(
+        f"""
+        SELECT ?file ?name ?sha ?at (COUNT(?g) AS ?forms) (SUM(COALESCE(?n, 0)) AS ?triples) WHERE {{
+          GRAPH <{CATALOG_GRAPH}> {{
+            ?file kgcat:fileName ?name .
+            OPTIONAL {{ ?file kgcat:sha256 ?sha }}
+            OPTIONAL {{ ?file kgcat:ingestedAt ?at }}
+            OPTIONAL {{ ?g kgcat:sourceFile ?file ; kgcat:tripleCount ?n }}
+          }}
+        }} GROUP BY ?file ?name ?sha ?at
+        """
+    )
+    assert isinstance(rows, ox.QuerySolutions)
+    records = [
+        FileRecord(
+            file=_term_text(row["name"]),
+            iri=_term_text(row["file"]),
+            sha256=_term_text(row["sha"]) if row["sha"] is not None else None,
+            ingested_at=_term_text(row["at"]) if row["at"] is not None else None,
+            forms=int(_term_text(row["forms"])),
+            triples=int(_term_text(row["triples"])),
+        )
+        for row in rows
+    ]
+    return sorted(records, key=lambda record: _natural_key(record.file))
+
+
+def catalog_form_graphs(query: Callable[[str], QueryResult]) -> list[FormGraphRecord]:
+    """The form graphs in the catalog graph, by file then form index, read through any store's `query`."""
+    rows = query(
+        f"SELECT ?g ?name ?n WHERE {{ GRAPH <{CATALOG_GRAPH}> {{ "
+        f"?g kgcat:sourceFile ?file ; kgcat:tripleCount ?n . ?file kgcat:fileName ?name }} }}"
+    )
+    assert isinstance(rows, ox.QuerySolutions)
+    records = [
+        FormGraphRecord(URIRef(_term_text(row["g"])), _term_text(row["name"]), int(_term_text(row["n"])))
+        for row in rows
+    ]
+    return sorted(records, key=lambda r: (_natural_key(r.file), _natural_key(str(r.graph))))
 
 
 def _base_name(file: str) -> str:
@@ -726,7 +771,7 @@ class OxigraphStore:
             self._checkpoint_into(staging)
             staged = ox.Store(str(staging))
             try:
-                _bulk_load_shards(staged, shards)
+                bulk_load_nquads_files(staged, shards)
                 staged.flush()
             finally:
                 del staged
@@ -788,7 +833,7 @@ class OxigraphStore:
         staged = ox.Store()
         try:
             staged.bulk_extend(self._db)
-            _bulk_load_shards(staged, shards)
+            bulk_load_nquads_files(staged, shards)
         except Exception as err:
             raise StoreError(f"bulk loading failed, nothing was changed: {err}") from err
         return staged
@@ -951,44 +996,11 @@ class OxigraphStore:
 
     def files(self) -> list[FileRecord]:
         """The source files in the catalog, by name, with their form and triple counts."""
-        rows = self.query(
-            f"""
-            SELECT ?file ?name ?sha ?at (COUNT(?g) AS ?forms) (SUM(COALESCE(?n, 0)) AS ?triples) WHERE {{
-              GRAPH {_CAT} {{
-                ?file kgcat:fileName ?name .
-                OPTIONAL {{ ?file kgcat:sha256 ?sha }}
-                OPTIONAL {{ ?file kgcat:ingestedAt ?at }}
-                OPTIONAL {{ ?g kgcat:sourceFile ?file ; kgcat:tripleCount ?n }}
-              }}
-            }} GROUP BY ?file ?name ?sha ?at
-            """
-        )
-        assert isinstance(rows, ox.QuerySolutions)
-        records = [
-            FileRecord(
-                file=_term_text(row["name"]),
-                iri=_term_text(row["file"]),
-                sha256=_term_text(row["sha"]) if row["sha"] is not None else None,
-                ingested_at=_term_text(row["at"]) if row["at"] is not None else None,
-                forms=int(_term_text(row["forms"])),
-                triples=int(_term_text(row["triples"])),
-            )
-            for row in rows
-        ]
-        return sorted(records, key=lambda record: _natural_key(record.file))
+        return catalog_files(self.query)
 
     def form_graphs(self) -> list[FormGraphRecord]:
         """The form graphs in the catalog, by file then form index."""
-        rows = self.query(
-            f"SELECT ?g ?name ?n WHERE {{ GRAPH {_CAT} {{ "
-            f"?g kgcat:sourceFile ?file ; kgcat:tripleCount ?n . ?file kgcat:fileName ?name }} }}"
-        )
-        assert isinstance(rows, ox.QuerySolutions)
-        records = [
-            FormGraphRecord(URIRef(_term_text(row["g"])), _term_text(row["name"]), int(_term_text(row["n"])))
-            for row in rows
-        ]
-        return sorted(records, key=lambda r: (_natural_key(r.file), _natural_key(str(r.graph))))
+        return catalog_form_graphs(self.query)
 
     def count_triples(self, graph: URIRef | None = None) -> int:
         """Triples in the named graphs (form graphs and catalog: exactly what `export("nq")` writes), or in
