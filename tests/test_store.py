@@ -10,6 +10,7 @@ import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
@@ -142,11 +143,13 @@ def test_failure_inside_the_transaction_leaves_store_unchanged(
     before = snapshot(store)
     original = OxigraphStore._removal_operations
 
-    def failing(file_node: ox.NamedNode, graphs: set[ox.NamedNode]) -> list[str]:
+    def failing(
+        self: OxigraphStore, file_node: ox.NamedNode, graphs: set[ox.NamedNode], **keep: Any
+    ) -> list[str]:
         # after the old graphs are dropped, an operation that fails (the graph exists)
-        return [*original(file_node, graphs), f"CREATE GRAPH <{CATALOG_GRAPH}>"]
+        return [*original(self, file_node, graphs, **keep), f"CREATE GRAPH <{CATALOG_GRAPH}>"]
 
-    monkeypatch.setattr(OxigraphStore, "_removal_operations", staticmethod(failing))
+    monkeypatch.setattr(OxigraphStore, "_removal_operations", failing)
     with pytest.raises(StoreError, match="nothing was changed"):
         store.replace_file("a.txt", [form_graph("a", 0, extra=5)])
     assert snapshot(store) == before

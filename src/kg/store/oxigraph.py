@@ -906,7 +906,6 @@ class OxigraphStore:
         if not previous and self._is_new(source, per_graph):
             self._add_new(per_graph, catalog)
             return sum(len(graph_quads) for graph_quads in per_graph.values())
-        operations = self._removal_operations(source, previous | set(per_graph))
         data = [f"GRAPH {_CAT} {{\n" + "".join(f"{s} {p} {o} .\n" for s, p, o in catalog) + "}"]
         merged: set[tuple[Any, Any, Any]] = set()
         for graph_name in sorted(per_graph, key=str):
@@ -914,6 +913,7 @@ class OxigraphStore:
             merged.update(triples)
             data.append(f"GRAPH {graph_name} {{\n" + "".join(f"{s} {p} {o} .\n" for s, p, o in triples) + "}")
         data.append("".join(f"{s} {p} {o} .\n" for s, p, o in merged))
+        operations = self._removal_operations(source, previous | set(per_graph), keep=merged)
         operations.append("INSERT DATA {\n" + "\n".join(data) + "\n}")
         self._update(" ;\n".join(operations))
         return sum(len(graph_quads) for graph_quads in per_graph.values())
@@ -927,24 +927,66 @@ class OxigraphStore:
         self._update(" ;\n".join(self._removal_operations(file_node, set(graphs))))
         return removed
 
-    @staticmethod
-    def _removal_operations(file_node: ox.NamedNode, graphs: set[ox.NamedNode]) -> list[str]:
+    def _removal_operations(
+        self,
+        file_node: ox.NamedNode,
+        graphs: set[ox.NamedNode],
+        keep: set[tuple[Any, Any, Any]] | None = None,
+    ) -> list[str]:
         """Update operations removing `graphs`, their catalog entries, the file's catalog entry, and the
-        default-graph triples that only those graphs held."""
+        default-graph triples that only those graphs held (except those in `keep`, which the caller puts
+        back)."""
         operations = []
         if graphs:
             ordered = sorted(graphs, key=str)
-            operations.append(
-                f"DELETE {{ ?s ?p ?o }} WHERE {{ VALUES ?g {{ {' '.join(str(g) for g in ordered)} }} "
-                f"GRAPH ?g {{ ?s ?p ?o }} FILTER NOT EXISTS {{ GRAPH ?other {{ ?s ?p ?o }} "
-                f"GRAPH {_CAT} {{ ?other {_K_SOURCE_FILE} ?file }} "
-                f"FILTER (?other NOT IN ({', '.join(str(g) for g in ordered)})) }} }}"
-            )
+            removals = self._default_graph_removals(graphs, keep or set())
+            if removals is not None:
+                if removals:
+                    operations.append(
+                        "DELETE DATA {\n" + "".join(f"{s} {p} {o} .\n" for s, p, o in removals) + "}"
+                    )
+            else:  # blank nodes cannot be named in DELETE DATA: let the engine find the triples
+                operations.append(
+                    f"DELETE {{ ?s ?p ?o }} WHERE {{ VALUES ?g {{ {' '.join(str(g) for g in ordered)} }} "
+                    f"GRAPH ?g {{ ?s ?p ?o }} FILTER NOT EXISTS {{ GRAPH ?other {{ ?s ?p ?o }} "
+                    f"GRAPH {_CAT} {{ ?other {_K_SOURCE_FILE} ?file }} "
+                    f"FILTER (?other NOT IN ({', '.join(str(g) for g in ordered)})) }} }}"
+                )
             for graph_name in ordered:
                 operations.append(f"DROP SILENT GRAPH {graph_name}")
                 operations.append(f"DELETE WHERE {{ GRAPH {_CAT} {{ {graph_name} ?p ?o }} }}")
         operations.append(f"DELETE WHERE {{ GRAPH {_CAT} {{ {file_node} ?p ?o }} }}")
         return operations
+
+    def _default_graph_removals(
+        self, graphs: set[ox.NamedNode], keep: set[tuple[Any, Any, Any]]
+    ) -> list[tuple[Any, Any, Any]] | None:
+        """The default-graph triples held by `graphs` and by no other sourced graph, not in `keep`, found
+        with one index lookup per triple (None when one has a blank node). The same as a DELETE … FILTER
+        NOT EXISTS over the other graphs, which Oxigraph evaluated against every quad of the store: a
+        re-link of 10,000 forms ran for more than ten minutes."""
+        held: set[tuple[Any, Any, Any]] = set()
+        for graph_name in graphs:
+            for quad in self._db.quads_for_pattern(None, None, None, graph_name):
+                held.add((quad.subject, quad.predicate, quad.object))
+        held -= keep
+        sourced: dict[ox.NamedNode, bool] = {}
+        removals = []
+        for subject, predicate, obj in held:
+            if isinstance(subject, ox.BlankNode) or isinstance(obj, ox.BlankNode):
+                return None
+            for quad in self._db.quads_for_pattern(subject, predicate, obj, None):
+                other = quad.graph_name
+                if not isinstance(other, ox.NamedNode) or other in graphs:
+                    continue
+                if other not in sourced:
+                    entry = self._db.quads_for_pattern(other, _K_SOURCE_FILE, None, _CAT)
+                    sourced[other] = next(iter(entry), None) is not None
+                if sourced[other]:
+                    break
+            else:
+                removals.append((subject, predicate, obj))
+        return sorted(removals, key=str)
 
     def rebuild_default_graph(self) -> int:
         """Recompute the default graph as the merge of the catalogued form graphs (a repair tool; ingest
@@ -1014,7 +1056,14 @@ class OxigraphStore:
         return self._count(ox.DefaultGraph())
 
     def _count(self, graph_name: ox.NamedNode | ox.DefaultGraph) -> int:
-        return sum(1 for _ in self._db.quads_for_pattern(None, None, None, graph_name))
+        # COUNT in SPARQL runs in Rust: 3 s for 9 million triples, where iterating the quads in Python
+        # took 49 s.
+        pattern = "?s ?p ?o"
+        if isinstance(graph_name, ox.NamedNode):
+            pattern = f"GRAPH {graph_name} {{ {pattern} }}"
+        result = self._db.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")
+        assert isinstance(result, ox.QuerySolutions)
+        return int(_term_text(next(iter(result))[0]))
 
     def query(
         self,

@@ -140,6 +140,8 @@ from kg.store.oxigraph import (
     _graph_name,
     _natural_key,
     _term_text,
+    catalog_files,
+    catalog_form_graphs,
     graphs_to_quads,
     parameter_bindings,
 )
@@ -875,43 +877,10 @@ class RemoteStore:
     # -- reading the catalog
 
     def files(self) -> list[FileRecord]:
-        rows = self.query(
-            f"""
-            SELECT ?file ?name ?sha ?at (COUNT(?g) AS ?forms) (SUM(COALESCE(?n, 0)) AS ?triples) WHERE {{
-              GRAPH <{CATALOG_GRAPH}> {{
-                ?file kgcat:fileName ?name .
-                OPTIONAL {{ ?file kgcat:sha256 ?sha }}
-                OPTIONAL {{ ?file kgcat:ingestedAt ?at }}
-                OPTIONAL {{ ?g kgcat:sourceFile ?file ; kgcat:tripleCount ?n }}
-              }}
-            }} GROUP BY ?file ?name ?sha ?at
-            """
-        )
-        assert isinstance(rows, ox.QuerySolutions)
-        records = [
-            FileRecord(
-                file=_term_text(row["name"]),
-                iri=_term_text(row["file"]),
-                sha256=_term_text(row["sha"]) if row["sha"] is not None else None,
-                ingested_at=_term_text(row["at"]) if row["at"] is not None else None,
-                forms=int(_term_text(row["forms"])),
-                triples=int(_term_text(row["triples"])),
-            )
-            for row in rows
-        ]
-        return sorted(records, key=lambda record: _natural_key(record.file))
+        return catalog_files(self.query)
 
     def form_graphs(self) -> list[FormGraphRecord]:
-        rows = self.query(
-            f"SELECT ?g ?name ?n WHERE {{ GRAPH <{CATALOG_GRAPH}> {{ "
-            f"?g kgcat:sourceFile ?file ; kgcat:tripleCount ?n . ?file kgcat:fileName ?name }} }}"
-        )
-        assert isinstance(rows, ox.QuerySolutions)
-        records = [
-            FormGraphRecord(URIRef(_term_text(row["g"])), _term_text(row["name"]), int(_term_text(row["n"])))
-            for row in rows
-        ]
-        return sorted(records, key=lambda r: (_natural_key(r.file), _natural_key(str(r.graph))))
+        return catalog_form_graphs(self.query)
 
     _STORE_GRAPHS = f"""
         {{ BIND (<{CATALOG_GRAPH}> AS ?g) }}
