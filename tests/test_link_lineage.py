@@ -213,6 +213,8 @@ def test_prior_year_figures_are_a_signal_and_become_facts_of_the_previous_year()
         assert graph.value(fact, KG.reportedBy) == URIRef(later.iri)
         assert (lineage.iri, KG.hasPriorYearFunding, fact) in graph
     assert (lineage.iri, KG.lineageMember, URIRef(earlier.iri)) in graph
+    # forward navigation: every later form of the lineage, and nothing backwards
+    assert list(graph.subject_objects(KG.continuedBy)) == [(URIRef(earlier.iri), URIRef(later.iri))]
     evidence = {str(graph.value(e, KG.signal)) for e in graph.subjects(RDF.type, KG.LinkEvidence)}
     assert evidence == {"same_unit", "name", "core_name", "funds", "prior_year"}
 

@@ -600,6 +600,10 @@ def lineages_graph(result: LineageResult, units: UnitRegistry) -> Graph:
         graph.add((s, RDF.type, KG.Lineage))
         graph.add((s, RDFS.label, Literal(lineage.label, lang="zh")))
         graph.add((s, KG.confidence, decimal_literal(lineage.confidence)))
+        for earlier in lineage.members:
+            for later in lineage.members:
+                if later.year > earlier.year:
+                    graph.add((URIRef(earlier.iri), KG.continuedBy, URIRef(later.iri)))
         for form in lineage.members:
             graph.add((s, KG.lineageMember, URIRef(form.iri)))
             graph.add((s, KG.lookupKey, Literal(name_key(form.title))))
