@@ -175,20 +175,33 @@ def _child(args: list[str]) -> dict[str, Any]:
 
 
 def point_parameters(store: Any) -> dict[str, dict[str, str]]:
-    """A point parameter per named query that has one, from the corpus itself: the project and file of the
-    first form (by IRI), a legal basis's document number, the project's name for lineages."""
+    """A point parameter per named query that has one, taken from the corpus so that the answer is of a
+    like size at every corpus size: the file of the first form (by IRI; files hold 10-20 forms); for the
+    lineage queries a name that belongs to one lineage only, that of the longest such lineage (a larger
+    corpus reuses names across projects, and a shared name answers for all of them); the legal document
+    cited by the fewest forms (a document is cited by more forms as the corpus grows)."""
     first = next(
         iter(
             store.query(
-                "SELECT ?title ?file WHERE { ?form kg:formIndex ?i ; dcterms:title ?title ; "
+                "SELECT ?file WHERE { ?form kg:formIndex ?i ; "
                 "prov:hadPrimarySource/dcterms:identifier ?file } ORDER BY ?form LIMIT 1"
             )
         )
     )
-    project, file = first["title"].value, first["file"].value
+    file = first["file"].value
+    names = store.query(
+        """SELECT ?key WHERE {
+             { SELECT ?key WHERE { ?lineage a kg:Lineage ; kg:lookupKey ?key } GROUP BY ?key
+               HAVING (COUNT(DISTINCT ?lineage) = 1) }
+             ?lineage kg:lookupKey ?key ; kg:lineageMember ?form .
+           } GROUP BY ?key ORDER BY DESC(COUNT(?form)) ?key LIMIT 1"""
+    )
+    name = next(iter(names))["key"].value
     docs = list(
         store.query(
-            "SELECT ?doc WHERE { ?d a kg:LegalBasisDocument ; eli:id_local ?doc } ORDER BY ?doc LIMIT 1"
+            """SELECT ?doc WHERE { ?d a kg:LegalBasisDocument ; eli:id_local ?doc .
+                 ?citation kg:basisDocument ?d . ?form kg:hasBasisCitation ?citation }
+               GROUP BY ?doc ORDER BY COUNT(DISTINCT ?form) ?doc LIMIT 1"""
         )
     )
     points = {
@@ -196,9 +209,9 @@ def point_parameters(store: Any) -> dict[str, dict[str, str]]:
         "indicators": {"file": file},
         "funds": {"file": file},
         "legal-bases": {"file": file},
-        "budget-series": {"project": project},
-        "indicator-history": {"project": project},
-        "lineages": {"name": project},
+        "budget-series": {"project": name},
+        "indicator-history": {"project": name},
+        "lineages": {"name": name},
     }
     if docs:
         points["projects-by-legal-basis"] = {"doc": docs[0]["doc"].value}
