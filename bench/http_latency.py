@@ -49,6 +49,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_until_serving(url: str, log: Path, attempts: int) -> None:
+    """Poll `url`/healthz every 0.1 s, `attempts` times at most; SystemExit with the server's log if it never
+    answers 200."""
+    for _ in range(attempts):
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise SystemExit("kg serve did not start:\n" + log.read_text())
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
@@ -99,14 +111,7 @@ def main() -> int:
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            for _ in range(300):
-                try:
-                    if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
-            else:
-                raise SystemExit("kg serve did not start:\n" + (work / "serve.log").read_text())
+            wait_until_serving(url, work / "serve.log", 300)
             queries = load_named_queries()
             results = measure(queries, direct, url, args.rounds, args.warmup)
         finally:

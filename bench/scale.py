@@ -1,7 +1,7 @@
 """End to end at scale: corpus → accuracy → ingest → link → validate → named queries, each against a baseline
 measured in the same run, with peak memory per step.
 
-    .venv/bin/python bench/scale.py                      # 1,000 and 10,000 forms (about 15 minutes, 2 cores)
+    .venv/bin/python bench/scale.py                      # 1,000 and 10,000 forms (about 19 minutes, 2 cores)
     .venv/bin/python bench/scale.py --forms 1000         # one size
 
 For each size, on one synthetic corpus (`kg bench-corpus`, cached under bench/corpus/, regenerated when
@@ -47,7 +47,7 @@ REPO = BENCH.parent
 sys.path.insert(0, str(REPO))  # tests.gold: the accuracy comparison
 sys.path.insert(0, str(BENCH))
 
-from http_latency import free_port, percentile  # noqa: E402
+from http_latency import free_port, percentile, wait_until_serving  # noqa: E402
 from ingest import _load, _usage, accuracy, corpus_for, machine, step_load  # noqa: E402
 
 KG = [sys.executable, "-m", "kg.cli"]
@@ -265,14 +265,7 @@ def measure_queries(store_dir: Path, scratch: Path, rounds: int, workers: int) -
     url = f"http://127.0.0.1:{port}"
     results: dict[str, Any] = {}
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise SystemExit("kg serve did not start:\n" + (scratch / "serve.log").read_text())
+        wait_until_serving(url, scratch / "serve.log", 600)
         cases: list[tuple[str, str, Any, dict[str, str]]] = []
         for name, named in sorted(load_named_queries().items()):
             cases.append((name, "all", named, {}))

@@ -733,7 +733,7 @@ class RemoteStore:
             raise QuerySyntaxError(f"SPARQL syntax error: {err}") from err
         if parsed.form == "SELECT":
             variables, rows = self._select(parsed, params, hidden, conditions)
-            if bindings:  # a bound variable answers the term bound, as Oxigraph's substitution does
+            if bindings:  # a bound variable answers the term bound, whatever form the endpoint returns
                 bound = {name: _json_term(term) for name, term in bindings.items() if name in variables}
                 rows = [{**row, **bound} for row in rows]
             return _solutions(variables, rows)
