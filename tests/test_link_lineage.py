@@ -3,6 +3,7 @@ gate, one target form and one evaluation per year, prior-year figures, and curat
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 import pytest
@@ -217,6 +218,35 @@ def test_prior_year_figures_are_a_signal_and_become_facts_of_the_previous_year()
     assert list(graph.subject_objects(KG.continuedBy)) == [(URIRef(earlier.iri), URIRef(later.iri))]
     evidence = {str(graph.value(e, KG.signal)) for e in graph.subjects(RDF.type, KG.LinkEvidence)}
     assert evidence == {"same_unit", "name", "core_name", "funds", "prior_year"}
+
+
+def test_sort_orders_rank_forms_by_file_and_lineages_by_label() -> None:
+    """kg:sortOrder stands in for ORDER BY ?file ?form_index (and ?label ?lineage) in the named queries:
+    the ranks must follow exactly those strings, whatever the year or the order the forms came in."""
+    forms = [
+        form("c", 2023, "乙项目"),
+        form("a", 2024, "乙项目", "self_evaluation"),
+        form("b", 2022, "甲项目", unit="另一单位"),
+    ]
+    second = dataclasses.replace(forms[0], iri=forms[0].iri + "-1", index=1)
+    report = link_forms([*forms, second])
+    graph = lineages_graph(report.result, report.units)
+
+    def rank(node: URIRef) -> int:
+        value = graph.value(node, KG.sortOrder)
+        assert isinstance(value, Literal)
+        return int(value)
+
+    by_rank = sorted([*forms, second], key=lambda record: rank(URIRef(record.iri)))
+    assert [(record.file, record.index) for record in by_rank] == [
+        ("a.txt", 0),
+        ("b.txt", 0),
+        ("c.txt", 0),
+        ("c.txt", 1),
+    ]
+    lineages = sorted(report.lineages, key=lambda lineage: rank(lineage.iri))
+    assert [lineage.label for lineage in lineages] == sorted(lineage.label for lineage in report.lineages)
+    assert [rank(lineage.iri) for lineage in lineages] == list(range(len(report.lineages)))
 
 
 OVERRIDES_HEADER = "action,form_a,form_b,comment\n"

@@ -104,6 +104,7 @@ def link_store(
     report.triples = store.replace_derived(REGISTRY, registry, in_default_graph=True)
     lineages = [(LINEAGES_GRAPH, lineages_graph(report.result, report.units))]
     report.triples += store.replace_derived(LINEAGES, lineages, in_default_graph=True)
+    store.compact()  # the last write of an ingest: compacted indexes make every query faster after it
     return report
 
 

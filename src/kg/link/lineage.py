@@ -625,7 +625,19 @@ def lineages_graph(result: LineageResult, units: UnitRegistry) -> Graph:
                 graph.add((fact, KG.reportedFigure, URIRef(figure.iri)))
         for link in lineage.links:
             _add_link(graph, s, link)
+    _add_sort_orders(graph, result.lineages)
     return graph
+
+
+def _add_sort_orders(graph: Graph, lineages: Sequence[Lineage]) -> None:
+    """kg:sortOrder of every form (by file, then position in it) and lineage (by label, then IRI): the
+    named queries sort on these integers rather than on long strings (ontology/kg-lineage.ttl)."""
+    members = (form for lineage in lineages for form in lineage.members)
+    forms = sorted(members, key=lambda form: (form.file, form.index))
+    for rank, form in enumerate(forms):
+        graph.add((URIRef(form.iri), KG.sortOrder, integer_literal(rank)))
+    for rank, lineage in enumerate(sorted(lineages, key=lambda item: (item.label, str(item.iri)))):
+        graph.add((lineage.iri, KG.sortOrder, integer_literal(rank)))
 
 
 def _add_link(graph: Graph, lineage: URIRef, link: Link) -> None:

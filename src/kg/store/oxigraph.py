@@ -57,7 +57,9 @@ bulk_load is not transactional, so it never writes the live store: it loads a ch
 only once that has succeeded does the loaded copy take the live directory's place (`adopt`: the store is
 closed, the two directories exchanged in one step, the store reopened). Any failure removes the copy,
 and the store is as it was; a crash during the load leaves a `.<store>.staging-…` folder beside it
-(safe to delete), never a half-loaded store.
+(safe to delete), never a half-loaded store. Quads new to the store that come as objects rather than
+files take the same path when they are many (`BULK_ADD_MIN_QUADS`: the first `kg link` of thousands of
+forms), and `compact()` then merges the files a bulk load leaves (`kg.link` calls it after every link).
 
 Literals
 --------
@@ -145,6 +147,9 @@ _K_SHA256 = ox.NamedNode(str(CATALOG.sha256))
 _K_INGESTED_AT = ox.NamedNode(str(CATALOG.ingestedAt))
 _K_DERIVED_NAME = ox.NamedNode(str(CATALOG.derivedName))
 _K_DERIVED_FROM = ox.NamedNode(str(CATALOG.derivedFrom))
+# Adding at least this many quads new to the store (a first `kg link` of thousands of forms) goes through
+# a bulk-loaded copy of the store rather than one transaction (`_add_new`).
+BULK_ADD_MIN_QUADS = 200_000
 BULK_READ_BYTES = 1 << 20  # bulk_add_nquads reads its files 1 MiB at a time
 CHECKPOINT_ATTEMPTS = 3  # background compaction may remove a file while a checkpoint links it: retry
 _VARIABLE_NAME = re.compile(r"^[?$]?([A-Za-z_][A-Za-z0-9_]*)$")
@@ -762,20 +767,25 @@ class OxigraphStore:
         raise to abort the load. This may run in another thread while that one reads the store (`kg.ingest`
         does, so that the load overlaps the parsing), but nothing may write to the store until the copy
         is adopted or discarded: those writes would be lost. Raises StoreError, leaving no copy."""
+        return self._filled_copy(lambda staged: bulk_load_nquads_files(staged, shards))
+
+    def _filled_copy(self, fill: Callable[[ox.Store], None]) -> BulkCopy:
+        """A copy of the store (see `load_copy`) that `fill` has bulk-loaded quads into."""
         if self.read_only:
             raise StoreError(f"the store at {self.path} is open read-only")
         if self.path is None:
-            return BulkCopy(memory=self._loaded_copy_in_memory(shards))
+            return BulkCopy(memory=self._filled_copy_in_memory(fill))
         staging = _beside(self.path.resolve(), "staging")
         try:
             self._checkpoint_into(staging)
             staged = ox.Store(str(staging))
             try:
-                bulk_load_nquads_files(staged, shards)
+                fill(staged)
                 staged.flush()
             finally:
+                # The last reference: the copy closes (and releases its lock) here, before it is moved. No
+                # gc.collect(): with the millions of objects of a large link alive it took seconds.
                 del staged
-                gc.collect()  # closes the copy (and releases its lock) before it is moved
         except BaseException as err:
             shutil.rmtree(staging, ignore_errors=True)
             if isinstance(err, Exception):
@@ -829,11 +839,11 @@ class OxigraphStore:
         live = self.path.resolve()
         return not os.path.ismount(live) and os.access(live.parent, os.W_OK)
 
-    def _loaded_copy_in_memory(self, shards: Iterable[Path]) -> ox.Store:
+    def _filled_copy_in_memory(self, fill: Callable[[ox.Store], None]) -> ox.Store:
         staged = ox.Store()
         try:
             staged.bulk_extend(self._db)
-            bulk_load_nquads_files(staged, shards)
+            fill(staged)
         except Exception as err:
             raise StoreError(f"bulk loading failed, nothing was changed: {err}") from err
         return staged
@@ -1015,13 +1025,19 @@ class OxigraphStore:
         per_graph: dict[ox.NamedNode, set[ox.Quad]],
         catalog: list[tuple[ox.NamedNode, ox.NamedNode, OxTerm]],
     ) -> None:
-        """Add new graphs, their triples to the default graph and catalog entries in one transaction."""
+        """Add new graphs, their triples to the default graph and catalog entries in one transaction, or
+        for many quads bulk-loaded into a copy of the store that then takes its place (`load_copy`):
+        several times faster than a transaction of a million quads (the lineages of 10,000 forms), and
+        as atomic."""
         quads: list[ox.Quad] = [ox.Quad(s, p, o, _CAT) for s, p, o in catalog]
         merged: set[tuple[Any, Any, Any]] = set()
         for graph_quads in per_graph.values():
             quads.extend(graph_quads)
             merged.update((q.subject, q.predicate, q.object) for q in graph_quads)
         quads.extend(ox.Quad(s, p, o) for s, p, o in merged)
+        if len(quads) >= BULK_ADD_MIN_QUADS and self.can_bulk_load:
+            self.adopt(self._filled_copy(lambda staged: staged.bulk_extend(quads)))
+            return
         try:
             self._db.extend(quads)
         except (OSError, RuntimeError, SyntaxError, ValueError) as err:
@@ -1125,6 +1141,18 @@ class OxigraphStore:
     def contains_graph(self, graph: str) -> bool:
         """Whether the store holds a named graph with this IRI (form, catalog, derived or other graph)."""
         return self._db.contains_named_graph(ox.NamedNode(graph))
+
+    def compact(self) -> None:
+        """Compact the on-disk indexes (RocksDB `optimize`). After a large write (a bulk load, the first
+        `kg link` of thousands of forms) reads are spread over many overlapping files; compacting them
+        took 30 s at 10,000 forms and made the named queries 15-45 % faster. Nothing for a store in
+        memory. Raises StoreError."""
+        if self.path is None or self.read_only:
+            return
+        try:
+            self._db.optimize()
+        except OSError as err:
+            raise StoreError(f"cannot compact {self.path}: {err}") from err
 
     def checkpoint(self, target: Path | str) -> None:
         """Write a consistent copy of the on-disk store to the new directory `target` (RocksDB checkpoint:

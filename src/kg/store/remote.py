@@ -1017,6 +1017,9 @@ class RemoteStore:
         )
         return total
 
+    def compact(self) -> None:
+        """Nothing to do: the server maintains its own indexes."""
+
     def replace_derived(
         self, name: str, graphs: Sequence[tuple[URIRef, Graph]], *, in_default_graph: bool
     ) -> int:
