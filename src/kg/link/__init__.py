@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kg.link.lineage import Lineage, LineageResult, build_lineages, lineages_graph
+from kg.link.lineage import Lineage, LineageResult, build_lineages, lineage_triples
 from kg.link.overrides import Override, default_overrides_path, load_overrides
 from kg.link.records import FormRecord, read_forms
 from kg.link.registry import Document, build_registry, registry_graph
@@ -102,7 +102,7 @@ def link_store(
         (LEGAL_GRAPH, registry_graph(report.documents)),
     ]
     report.triples = store.replace_derived(REGISTRY, registry, in_default_graph=True)
-    lineages = [(LINEAGES_GRAPH, lineages_graph(report.result, report.units))]
+    lineages = [(LINEAGES_GRAPH, set(lineage_triples(report.result, report.units)))]
     report.triples += store.replace_derived(LINEAGES, lineages, in_default_graph=True)
     store.compact()  # the last write of an ingest: compacted indexes make every query faster after it
     return report

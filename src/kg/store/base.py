@@ -24,7 +24,9 @@ from types import TracebackType
 from typing import IO, TYPE_CHECKING, Protocol, runtime_checkable
 
 import pyoxigraph as ox
-from rdflib import Graph, URIRef
+from rdflib import URIRef
+
+from kg.rdf.mapping import Triple
 
 if TYPE_CHECKING:
     from kg.store.oxigraph import FileRecord, FormGraphRecord
@@ -47,7 +49,7 @@ class Store(Protocol):
     def replace_file(
         self,
         file: str,
-        graphs: Sequence[tuple[URIRef, Graph]],
+        graphs: Sequence[tuple[URIRef, Iterable[Triple]]],
         *,
         sha256: str | None = None,
         ingested_at: datetime | None = None,
@@ -74,7 +76,7 @@ class Store(Protocol):
     ) -> int: ...
 
     def replace_derived(
-        self, name: str, graphs: Sequence[tuple[URIRef, Graph]], *, in_default_graph: bool
+        self, name: str, graphs: Sequence[tuple[URIRef, Iterable[Triple]]], *, in_default_graph: bool
     ) -> int: ...
 
     def remove_file(self, file: str) -> int: ...

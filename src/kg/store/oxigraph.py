@@ -104,11 +104,11 @@ from types import TracebackType
 from typing import IO, Any
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib import BNode, Literal, Namespace, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
-from kg.rdf.mapping import source_file_iri
+from kg.rdf.mapping import Triple, source_file_iri
 from kg.rdf.namespaces import ID, PREFIXES
 from kg.store import sparql_text
 from kg.store.sparql_text import SparqlTextError
@@ -223,21 +223,18 @@ def to_oxigraph(term: Node | OxTerm, bnodes: dict[BNode, ox.BlankNode] | None = 
     raise TypeError(f"not an RDF term that can be stored: {term!r}")
 
 
-def graphs_to_quads(graphs: Iterable[tuple[URIRef, Graph]]) -> list[ox.Quad]:
-    """The quads of (graph IRI, triples) pairs, converted exactly (see `to_oxigraph`).
+def graphs_to_quads(graphs: Iterable[tuple[URIRef, Iterable[tuple[Node, Node, Node]]]]) -> list[ox.Quad]:
+    """The quads of (graph IRI, triples) pairs (rdflib Graphs or any iterable of triples), converted
+    exactly (see `to_oxigraph`), IRIs memoised across the graphs (`triples_to_quads`).
 
     Raises ValueError/TypeError for a graph name that is not an IRI, the catalog graph, or a term that
     cannot be converted; nothing partial is returned.
     """
+    iris: dict[str, ox.NamedNode] = {}
     bnodes: dict[BNode, ox.BlankNode] = {}
     quads: list[ox.Quad] = []
-    for graph_iri, graph in graphs:
-        graph_name = _graph_name(graph_iri)
-        for s, p, o in graph:
-            subject, predicate, obj = to_oxigraph(s, bnodes), to_oxigraph(p, bnodes), to_oxigraph(o, bnodes)
-            if isinstance(subject, ox.Literal) or not isinstance(predicate, ox.NamedNode):
-                raise ValueError(f"not a valid RDF triple in graph <{graph_iri}>: {s!r} {p!r} {o!r}")
-            quads.append(ox.Quad(subject, predicate, obj, graph_name))
+    for graph_iri, triples in graphs:
+        quads.extend(triples_to_quads(graph_iri, triples, iris, bnodes))
     return quads
 
 
@@ -668,7 +665,7 @@ class OxigraphStore:
     def replace_file(
         self,
         file: str,
-        graphs: Sequence[tuple[URIRef, Graph]],
+        graphs: Sequence[tuple[URIRef, Iterable[Triple]]],
         *,
         sha256: str | None = None,
         ingested_at: datetime | None = None,
@@ -861,7 +858,7 @@ class OxigraphStore:
                 time.sleep(0.05 * (attempt + 1))
 
     def replace_derived(
-        self, name: str, graphs: Sequence[tuple[URIRef, Graph]], *, in_default_graph: bool
+        self, name: str, graphs: Sequence[tuple[URIRef, Iterable[Triple]]], *, in_default_graph: bool
     ) -> int:
         """Atomically replace the graphs computed from the forms under `name` (lineages, registries,
         validation reports); returns triples added.

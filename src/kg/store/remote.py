@@ -111,11 +111,11 @@ from typing import IO, Any
 from xml.etree import ElementTree
 
 import pyoxigraph as ox
-from rdflib import Graph, URIRef
+from rdflib import URIRef
 from SPARQLWrapper import BASIC, DIGEST, POST, TURTLE, URLENCODED, XML, SPARQLWrapper
 from SPARQLWrapper import SPARQLExceptions as sparql_errors
 
-from kg.rdf.mapping import source_file_iri
+from kg.rdf.mapping import Triple, source_file_iri
 from kg.rdf.namespaces import ID
 from kg.store import sparql_text
 from kg.store.oxigraph import (
@@ -951,7 +951,7 @@ class RemoteStore:
     def replace_file(
         self,
         file: str,
-        graphs: Sequence[tuple[URIRef, Graph]],
+        graphs: Sequence[tuple[URIRef, Iterable[Triple]]],
         *,
         sha256: str | None = None,
         ingested_at: datetime | None = None,
@@ -1021,7 +1021,7 @@ class RemoteStore:
         """Nothing to do: the server maintains its own indexes."""
 
     def replace_derived(
-        self, name: str, graphs: Sequence[tuple[URIRef, Graph]], *, in_default_graph: bool
+        self, name: str, graphs: Sequence[tuple[URIRef, Iterable[Triple]]], *, in_default_graph: bool
     ) -> int:
         """As `OxigraphStore.replace_derived`: graphs computed from the forms, replaced as a whole."""
         node = ox.NamedNode(str(ID[f"derived/{name}"]))
