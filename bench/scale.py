@@ -1,7 +1,7 @@
 """End to end at scale: corpus → accuracy → ingest → link → validate → named queries, each against a baseline
 measured in the same run, with peak memory per step.
 
-    .venv/bin/python bench/scale.py                      # 1,000 and 10,000 forms (about 19 minutes, 2 cores)
+    .venv/bin/python bench/scale.py                      # 1,000 and 10,000 forms (about 16 minutes, 2 cores)
     .venv/bin/python bench/scale.py --forms 1000         # one size
 
 For each size, on one synthetic corpus (`kg bench-corpus`, cached under bench/corpus/, regenerated when
@@ -506,13 +506,16 @@ def report(
     results: list[dict[str, Any]], args: argparse.Namespace, info: dict[str, str], loads: tuple[str, str]
 ) -> str:
     now = datetime.now(timezone.utc)
-    command = f".venv/bin/python bench/scale.py --forms {' '.join(map(str, args.forms))}"
+    sizes = " ".join(map(str, args.forms))
+    command = f".venv/bin/python bench/scale.py --forms {sizes} --rounds {args.rounds}"
     lines = [
         f"# End-to-end scale benchmark, {now:%Y-%m-%d %H:%M} UTC",
         "",
         f"Command: `{command}` (seed {args.seed}, {args.workers} ingest/validation workers, kg serve "
         f"--workers {args.serve_workers}, {args.rounds} query rounds). Total "
-        f"{sum(r['wall_s'] for r in results) / 60:.1f} min.",
+        f"{sum(r['wall_s'] for r in results) / 60:.1f} min: "
+        + ", ".join(f"{r['forms']} forms {r['wall_s'] / 60:.1f} min" for r in results)
+        + ".",
         "",
         "Machine: "
         + ", ".join(f"{k} {v}" for k, v in info.items())
@@ -561,7 +564,7 @@ def main(argv: list[str] | None = None) -> int:
         "--workers", type=int, default=os.cpu_count() or 1, help="ingest/validation worker processes"
     )
     parser.add_argument("--serve-workers", type=int, default=2, help="kg serve --workers (default: 2)")
-    parser.add_argument("--rounds", type=int, default=15, help="measured rounds per query (default: 15)")
+    parser.add_argument("--rounds", type=int, default=5, help="measured rounds per query (default: 5)")
     parser.add_argument(
         "--pyshacl-sample", type=int, default=200, help="forms validated by the pySHACL baseline"
     )
