@@ -246,9 +246,6 @@ def corpus_for(forms: int, seed: int, corpus_dir: Path) -> tuple[Path, float | N
     return folder, time.perf_counter() - start
 
 
-ACCURACY_WORKERS = 2  # the machine's cores
-
-
 def _parse_timed(path: Path) -> tuple[list[Any], float]:
     from kg.forms import parse_source
 
@@ -257,7 +254,7 @@ def _parse_timed(path: Path) -> tuple[list[Any], float]:
     return forms, time.process_time() - start
 
 
-def accuracy(folder: Path) -> dict[str, Any]:
+def accuracy(folder: Path, workers: int = os.cpu_count() or 1) -> dict[str, Any]:
     from tests.gold import compare
 
     from kg.synth import EXPECTED_NAME
@@ -266,7 +263,7 @@ def accuracy(folder: Path) -> dict[str, Any]:
     forms = []
     parse_cpu = 0.0
     paths = [folder / entry["file"] for entry in expected["files"]]
-    with ProcessPoolExecutor(ACCURACY_WORKERS) as pool:  # parse CPU is summed over the workers
+    with ProcessPoolExecutor(workers) as pool:  # parse CPU is summed over the workers
         for parsed, cpu in pool.map(_parse_timed, paths, chunksize=16):
             forms.extend(parsed)
             parse_cpu += cpu

@@ -102,7 +102,7 @@ def link_store(
         (LEGAL_GRAPH, registry_graph(report.documents)),
     ]
     report.triples = store.replace_derived(REGISTRY, registry, in_default_graph=True)
-    lineages = [(LINEAGES_GRAPH, set(lineage_triples(report.result, report.units)))]
+    lineages = [(LINEAGES_GRAPH, lineage_triples(report.result, report.units))]
     report.triples += store.replace_derived(LINEAGES, lineages, in_default_graph=True)
     store.compact()  # the last write of an ingest: compacted indexes make every query faster after it
     return report

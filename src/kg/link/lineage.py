@@ -601,8 +601,9 @@ def lineages_graph(result: LineageResult, units: UnitRegistry) -> Graph:
 
 
 def lineage_triples(result: LineageResult, units: UnitRegistry) -> Iterator[Triple]:
-    """The triples of `lineages_graph`, repeats included. `kg.link.link_store` stores them without
-    building the rdflib Graph, which at 10,000 forms (half a million triples) took ten seconds."""
+    """The triples of `lineages_graph`, repeats included (the store counts them once). `kg.link.link_store`
+    stores them without building the rdflib Graph, which at 10,000 forms (half a million triples) took
+    ten seconds."""
     for lineage in result.lineages:
         s = lineage.iri
         yield s, RDF.type, KG.Lineage

@@ -223,9 +223,10 @@ def to_oxigraph(term: Node | OxTerm, bnodes: dict[BNode, ox.BlankNode] | None = 
     raise TypeError(f"not an RDF term that can be stored: {term!r}")
 
 
-def graphs_to_quads(graphs: Iterable[tuple[URIRef, Iterable[tuple[Node, Node, Node]]]]) -> list[ox.Quad]:
-    """The quads of (graph IRI, triples) pairs (rdflib Graphs or any iterable of triples), converted
-    exactly (see `to_oxigraph`), IRIs memoised across the graphs (`triples_to_quads`).
+def graphs_to_quads(graphs: Iterable[tuple[URIRef, Iterable[Triple]]]) -> list[ox.Quad]:
+    """The distinct quads of (graph IRI, triples) pairs (rdflib Graphs or any iterable of triples, whose
+    repeats count once, as in a Graph), converted exactly (see `to_oxigraph`), IRIs memoised across the
+    graphs (`triples_to_quads`).
 
     Raises ValueError/TypeError for a graph name that is not an IRI, the catalog graph, or a term that
     cannot be converted; nothing partial is returned.
@@ -235,12 +236,12 @@ def graphs_to_quads(graphs: Iterable[tuple[URIRef, Iterable[tuple[Node, Node, No
     quads: list[ox.Quad] = []
     for graph_iri, triples in graphs:
         quads.extend(triples_to_quads(graph_iri, triples, iris, bnodes))
-    return quads
+    return list(dict.fromkeys(quads))
 
 
 def triples_to_quads(
     graph_iri: URIRef | ox.NamedNode,
-    triples: Iterable[tuple[Node, Node, Node]],
+    triples: Iterable[Triple],
     iris: dict[str, ox.NamedNode] | None = None,
     bnodes: dict[BNode, ox.BlankNode] | None = None,
 ) -> list[ox.Quad]:
@@ -316,7 +317,7 @@ class NQuadsTerms:
         """A form graph's name (not the catalog graph: see `_graph_name`)."""
         return f"<{_graph_name(graph_iri).value}>"
 
-    def triples(self, triples: Iterable[tuple[Node, Node, Node]], graph_iri: URIRef) -> list[str]:
+    def triples(self, triples: Iterable[Triple], graph_iri: URIRef) -> list[str]:
         """Each triple as `S P O` (no graph, no final dot), in the order given."""
         term, lines = self.term, []
         for s, p, o in triples:
