@@ -17,7 +17,7 @@ from kg.rdf.namespaces import ID, KG
 from kg.store.oxigraph import OxigraphStore
 from kg.validate import FormSelector, SelectionError, StaleGraphError, engine, load_catalog, validate_store
 from kg.validate.findings import JSON_KEYS
-from kg.validate.report import render_html, render_json, render_text, render_ttl
+from kg.validate.report import render_html, render_json, render_text, render_ttl, report_graph_iri
 from kg.validate.run import read_ntriples, stored_report_names
 from tests.validation_forms import num, self_evaluation, target_declaration
 
@@ -129,6 +129,20 @@ def test_revalidation_replaces_reports_and_follows_the_data(store: OxigraphStore
     store.remove_file("td.txt")
     validate_store(store, jobs=1)  # a whole-store validation drops the reports of forms gone
     assert "report/td/0" not in stored_report_names(store)
+
+
+def test_a_graph_at_a_report_iri_is_replaced_even_when_the_catalog_does_not_list_it(
+    store: OxigraphStore,
+) -> None:
+    """The save drops only graphs that are there (a first validation drops none); one written at a
+    report's IRI by hand is there, and must not be merged into."""
+    graph = report_graph_iri("broken/0")
+    store.update(f"INSERT DATA {{ GRAPH <{graph}> {{ <urn:x:stray> <urn:x:p> 1 }} }}")
+    validate_store(store, jobs=1)
+    in_graph = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+    stray = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ <urn:x:stray> ?p ?o }} }}"
+    assert rows(store, stray) == [("0",)]
+    assert int(rows(store, in_graph)[0][0]) > 0
 
 
 def test_selection_validates_only_the_named_forms(store: OxigraphStore) -> None:

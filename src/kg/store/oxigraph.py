@@ -644,6 +644,13 @@ class OxigraphStore:
 
     def close(self) -> None:
         """Flush and release the store (and its lock). Idempotent."""
+        self._release(collect=True)
+
+    def _release(self, *, collect: bool) -> None:
+        """Flush and drop our handle. With `collect`, also run the garbage collector: the RocksDB handle
+        (and its lock) goes only when the last reference does, and whoever opens this directory next needs
+        the lock. `adopt` does without it: it reopens a different directory (the copy, with its own lock
+        file), and with the millions of objects of a large link alive a collection takes seconds."""
         if self._store is None:
             return
         try:
@@ -651,7 +658,8 @@ class OxigraphStore:
                 self._store.flush()
         finally:
             self._store = None
-            gc.collect()  # the RocksDB handle (and its lock) goes when the last reference does
+            if collect:
+                gc.collect()
 
     def __enter__(self) -> OxigraphStore:
         return self
@@ -804,7 +812,7 @@ class OxigraphStore:
             raise StoreError("this copy was discarded, or belongs to another kind of store")
         live, staging, old = self.path.resolve(), copy.directory, _beside(self.path.resolve(), "retired")
         try:
-            self.close()
+            self._release(collect=False)
             if _exchange(staging, live):
                 old = staging  # holds the previous store now
             else:
@@ -819,6 +827,7 @@ class OxigraphStore:
                 raise StoreError(
                     f"cannot put the bulk-loaded copy in place; move {old} back to {live}"
                 ) from err
+            gc.collect()  # reopening the same directory: our old handle must have let go of its lock
             self._store = ox.Store(str(live))
             copy.discard()
             raise StoreError(f"cannot put the bulk-loaded copy in place, nothing was changed: {err}") from err
