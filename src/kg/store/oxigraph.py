@@ -132,6 +132,11 @@ QUERY_PREFIXES: dict[str, str] = {prefix: str(ns) for prefix, ns in PREFIXES.ite
 EXPORT_PREFIXES: dict[str, str] = {prefix: iri for prefix, iri in QUERY_PREFIXES.items() if prefix != "id"}
 
 OxTerm = ox.NamedNode | ox.BlankNode | ox.Literal
+OxTriple = tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, OxTerm]
+# What a write adds: each named graph's distinct triples, as pyoxigraph terms, in first-seen order. Kept as
+# triples rather than quads: a write needs each triple twice (in its graph, in the default graph), and
+# reading a quad's terms back makes new Python objects (9 s for the lineages of 10,000 forms).
+GraphTriples = dict[ox.NamedNode, dict[OxTriple, None]]
 QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
 
 _XSD_STRING_IRI = str(XSD.string)
@@ -253,10 +258,20 @@ def triples_to_quads(
     language-tagged and typed literals are converted as `to_oxigraph` does; anything else (blank nodes
     through `bnodes`) goes through `to_oxigraph`."""
     graph_name = _graph_name(graph_iri)
+    quad = ox.Quad
+    return [quad(s, p, o, graph_name) for s, p, o in _converted(graph_iri, triples, iris, bnodes)]
+
+
+def _converted(
+    graph_iri: object,
+    triples: Iterable[Triple],
+    iris: dict[str, ox.NamedNode] | None = None,
+    bnodes: dict[BNode, ox.BlankNode] | None = None,
+) -> Iterator[OxTriple]:
+    """The triples as pyoxigraph terms (`triples_to_quads`), checked to be valid RDF triples."""
     memo: dict[str, ox.NamedNode] = {} if iris is None else iris
     blanks: dict[BNode, ox.BlankNode] = {} if bnodes is None else bnodes
-    quads: list[ox.Quad] = []
-    named, literal, quad = ox.NamedNode, ox.Literal, ox.Quad
+    named, literal = ox.NamedNode, ox.Literal
 
     def convert(term: Node) -> OxTerm:
         kind = type(term)
@@ -284,8 +299,7 @@ def triples_to_quads(
         subject, predicate, obj = convert(s), convert(p), convert(o)
         if isinstance(subject, ox.Literal) or not isinstance(predicate, ox.NamedNode):
             raise ValueError(f"not a valid RDF triple in graph <{graph_iri}>: {s!r} {p!r} {o!r}")
-        quads.append(quad(subject, predicate, obj, graph_name))
-    return quads
+        yield subject, predicate, obj
 
 
 # How pyoxigraph writes a literal's text (oxrdf's `print_quoted_str`): control characters escaped too.
@@ -473,13 +487,36 @@ def _beside(directory: Path, purpose: str) -> Path:
     return directory.parent / f".{directory.name}.{purpose}-{uuid.uuid4().hex[:12]}"
 
 
-def _group_by_graph(quads: Iterable[ox.Quad], source: str) -> dict[ox.NamedNode, set[ox.Quad]]:
-    per_graph: dict[ox.NamedNode, set[ox.Quad]] = {}
+def _group_by_graph(quads: Iterable[ox.Quad], source: str) -> GraphTriples:
+    per_graph: GraphTriples = {}
     for quad in quads:
-        if not isinstance(quad.graph_name, ox.NamedNode):
+        graph = quad.graph_name
+        if not isinstance(graph, ox.NamedNode):
             raise ValueError(f"every quad of {source} must be in a named graph, got {quad}")
-        per_graph.setdefault(_graph_name(quad.graph_name), set()).add(quad)
+        subject, obj = quad.subject, quad.object
+        assert not isinstance(subject, ox.Triple) and not isinstance(obj, ox.Triple)  # no RDF-star here
+        per_graph.setdefault(_graph_name(graph), {})[(subject, quad.predicate, obj)] = None
     return per_graph
+
+
+def _triples_by_graph(graphs: Iterable[tuple[URIRef, Iterable[Triple]]]) -> GraphTriples:
+    """`_group_by_graph(graphs_to_quads(graphs))` without making the quads."""
+    iris: dict[str, ox.NamedNode] = {}
+    bnodes: dict[BNode, ox.BlankNode] = {}
+    per_graph: GraphTriples = {}
+    for graph_iri, triples in graphs:
+        per_graph.setdefault(_graph_name(graph_iri), {}).update(
+            dict.fromkeys(_converted(graph_iri, triples, iris, bnodes))
+        )
+    return per_graph
+
+
+def _merged(graphs: Iterable[dict[OxTriple, None]]) -> dict[OxTriple, None]:
+    """The distinct triples of several graphs (their merge, in the default graph)."""
+    merged: dict[OxTriple, None] = {}
+    for triples in graphs:
+        merged.update(triples)
+    return merged
 
 
 def _graph_name(graph_iri: object) -> ox.NamedNode:
@@ -878,7 +915,7 @@ class OxigraphStore:
         `GRAPH`). The catalog records them under `…/id/derived/<name>`, never as a source file.
         """
         node = ox.NamedNode(str(ID[f"derived/{name}"]))
-        per_graph = _group_by_graph(graphs_to_quads(graphs), name)
+        per_graph = _triples_by_graph(graphs)
         if in_default_graph:
             return self._replace_source(node, per_graph, [(node, _K_DERIVED_NAME, ox.Literal(name))])
         previous = [
@@ -891,20 +928,20 @@ class OxigraphStore:
             operations.append(f"DROP SILENT GRAPH {graph_name}")
             operations.append(f"DELETE WHERE {{ GRAPH {_CAT} {{ {graph_name} ?p ?o }} }}")
         data = [
-            f"GRAPH {g} {{\n" + "".join(f"{q.subject} {q.predicate} {q.object} .\n" for q in qs) + "}"
-            for g, qs in sorted(per_graph.items(), key=lambda item: str(item[0]))
+            f"GRAPH {g} {{\n" + "".join(f"{s} {p} {o} .\n" for s, p, o in triples) + "}"
+            for g, triples in sorted(per_graph.items(), key=lambda item: str(item[0]))
         ]
         data.append(
             f"GRAPH {_CAT} {{\n" + "".join(f"{g} {_K_DERIVED_FROM} {node} .\n" for g in per_graph) + "}"
         )
         operations.append("INSERT DATA {\n" + "\n".join(data) + "\n}")
         self._update(" ;\n".join(operations))
-        return sum(len(qs) for qs in per_graph.values())
+        return sum(len(triples) for triples in per_graph.values())
 
     def _replace_source(
         self,
         source: ox.NamedNode,
-        per_graph: dict[ox.NamedNode, set[ox.Quad]],
+        per_graph: GraphTriples,
         catalog: list[tuple[ox.NamedNode, ox.NamedNode, OxTerm]],
     ) -> int:
         """Replace every graph catalogued under `source` by `per_graph`, keeping the default graph the
@@ -914,26 +951,26 @@ class OxigraphStore:
         their default-graph triples and its catalog entries are then added with one `extend` (also one
         transaction), which spares writing and parsing the update's text (the same quads either way)."""
         catalog = list(catalog)
-        for graph_name, graph_quads in per_graph.items():
+        for graph_name, graph_triples in per_graph.items():
             catalog.append((graph_name, _K_SOURCE_FILE, source))
             catalog.append(
-                (graph_name, _K_TRIPLE_COUNT, ox.Literal(str(len(graph_quads)), datatype=_XSD_INTEGER))
+                (graph_name, _K_TRIPLE_COUNT, ox.Literal(str(len(graph_triples)), datatype=_XSD_INTEGER))
             )
         previous = set(self._graphs_of(source))
         if not previous and self._is_new(source, per_graph):
             self._add_new(per_graph, catalog)
-            return sum(len(graph_quads) for graph_quads in per_graph.values())
+            return sum(len(graph_triples) for graph_triples in per_graph.values())
         data = [f"GRAPH {_CAT} {{\n" + "".join(f"{s} {p} {o} .\n" for s, p, o in catalog) + "}"]
         merged: set[tuple[Any, Any, Any]] = set()
         for graph_name in sorted(per_graph, key=str):
-            triples = [(q.subject, q.predicate, q.object) for q in per_graph[graph_name]]
+            triples = per_graph[graph_name]
             merged.update(triples)
             data.append(f"GRAPH {graph_name} {{\n" + "".join(f"{s} {p} {o} .\n" for s, p, o in triples) + "}")
         data.append("".join(f"{s} {p} {o} .\n" for s, p, o in merged))
         operations = self._removal_operations(source, previous | set(per_graph), keep=merged)
         operations.append("INSERT DATA {\n" + "\n".join(data) + "\n}")
         self._update(" ;\n".join(operations))
-        return sum(len(graph_quads) for graph_quads in per_graph.values())
+        return sum(len(graph_triples) for graph_triples in per_graph.values())
 
     def remove_file(self, file: str) -> int:
         """Atomically remove the graphs loaded from `file` and its catalog entries; returns the number of
@@ -1029,19 +1066,19 @@ class OxigraphStore:
 
     def _add_new(
         self,
-        per_graph: dict[ox.NamedNode, set[ox.Quad]],
+        per_graph: GraphTriples,
         catalog: list[tuple[ox.NamedNode, ox.NamedNode, OxTerm]],
     ) -> None:
         """Add new graphs, their triples to the default graph and catalog entries in one transaction, or
         for many quads bulk-loaded into a copy of the store that then takes its place (`load_copy`):
         several times faster than a transaction of a million quads (the lineages of 10,000 forms), and
         as atomic."""
-        quads: list[ox.Quad] = [ox.Quad(s, p, o, _CAT) for s, p, o in catalog]
-        merged: set[tuple[Any, Any, Any]] = set()
-        for graph_quads in per_graph.values():
-            quads.extend(graph_quads)
-            merged.update((q.subject, q.predicate, q.object) for q in graph_quads)
-        quads.extend(ox.Quad(s, p, o) for s, p, o in merged)
+        quad = ox.Quad
+        quads: list[ox.Quad] = [quad(s, p, o, _CAT) for s, p, o in catalog]
+        for graph_name, graph_triples in per_graph.items():
+            quads.extend(quad(s, p, o, graph_name) for s, p, o in graph_triples)
+        merged = next(iter(per_graph.values())) if len(per_graph) == 1 else _merged(per_graph.values())
+        quads.extend(quad(s, p, o) for s, p, o in merged)
         if len(quads) >= BULK_ADD_MIN_QUADS and self.can_bulk_load:
             self.adopt(self._filled_copy(lambda staged: staged.bulk_extend(quads)))
             return
