@@ -95,7 +95,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -236,12 +236,9 @@ def graphs_to_quads(graphs: Iterable[tuple[URIRef, Iterable[Triple]]]) -> list[o
     Raises ValueError/TypeError for a graph name that is not an IRI, the catalog graph, or a term that
     cannot be converted; nothing partial is returned.
     """
-    iris: dict[str, ox.NamedNode] = {}
-    bnodes: dict[BNode, ox.BlankNode] = {}
-    quads: list[ox.Quad] = []
-    for graph_iri, triples in graphs:
-        quads.extend(triples_to_quads(graph_iri, triples, iris, bnodes))
-    return list(dict.fromkeys(quads))
+    quad = ox.Quad
+    per_graph = _triples_by_graph(graphs)
+    return [quad(s, p, o, graph) for graph, triples in per_graph.items() for s, p, o in triples]
 
 
 def triples_to_quads(
@@ -500,7 +497,8 @@ def _group_by_graph(quads: Iterable[ox.Quad], source: str) -> GraphTriples:
 
 
 def _triples_by_graph(graphs: Iterable[tuple[URIRef, Iterable[Triple]]]) -> GraphTriples:
-    """`_group_by_graph(graphs_to_quads(graphs))` without making the quads."""
+    """Each graph's distinct triples, converted exactly (`graphs_to_quads` without making the quads), IRIs
+    memoised across the graphs."""
     iris: dict[str, ox.NamedNode] = {}
     bnodes: dict[BNode, ox.BlankNode] = {}
     per_graph: GraphTriples = {}
@@ -723,7 +721,8 @@ class OxigraphStore:
         changes. `file` is the source file's base name (a path is reduced to it); `sha256` is the hex
         digest of the source bytes, `ingested_at` defaults to now (UTC).
         """
-        return self.replace_file_quads(file, graphs_to_quads(graphs), sha256=sha256, ingested_at=ingested_at)
+        file_node, catalog = _file_entries(_base_name(file), sha256, ingested_at)
+        return self._replace_source(file_node, _triples_by_graph(graphs), catalog)
 
     def replace_file_quads(
         self,
@@ -961,10 +960,9 @@ class OxigraphStore:
             self._add_new(per_graph, catalog)
             return sum(len(graph_triples) for graph_triples in per_graph.values())
         data = [f"GRAPH {_CAT} {{\n" + "".join(f"{s} {p} {o} .\n" for s, p, o in catalog) + "}"]
-        merged: set[tuple[Any, Any, Any]] = set()
+        merged = _merged(per_graph.values())
         for graph_name in sorted(per_graph, key=str):
             triples = per_graph[graph_name]
-            merged.update(triples)
             data.append(f"GRAPH {graph_name} {{\n" + "".join(f"{s} {p} {o} .\n" for s, p, o in triples) + "}")
         data.append("".join(f"{s} {p} {o} .\n" for s, p, o in merged))
         operations = self._removal_operations(source, previous | set(per_graph), keep=merged)
@@ -985,7 +983,7 @@ class OxigraphStore:
         self,
         file_node: ox.NamedNode,
         graphs: set[ox.NamedNode],
-        keep: set[tuple[Any, Any, Any]] | None = None,
+        keep: Collection[OxTriple] = (),
     ) -> list[str]:
         """Update operations removing `graphs`, their catalog entries, the file's catalog entry, and the
         default-graph triples that only those graphs held (except those in `keep`, which the caller puts
@@ -993,7 +991,7 @@ class OxigraphStore:
         operations = []
         if graphs:
             ordered = sorted(graphs, key=str)
-            removals = self._default_graph_removals(graphs, keep or set())
+            removals = self._default_graph_removals(graphs, keep)
             if removals is not None:
                 if removals:
                     operations.append(
@@ -1013,7 +1011,7 @@ class OxigraphStore:
         return operations
 
     def _default_graph_removals(
-        self, graphs: set[ox.NamedNode], keep: set[tuple[Any, Any, Any]]
+        self, graphs: set[ox.NamedNode], keep: Collection[OxTriple]
     ) -> list[tuple[Any, Any, Any]] | None:
         """The default-graph triples held by `graphs` and by no other sourced graph, not in `keep`, found
         with one index lookup per triple (None when one has a blank node). The same as a DELETE … FILTER
@@ -1023,7 +1021,7 @@ class OxigraphStore:
         for graph_name in graphs:
             for quad in self._db.quads_for_pattern(None, None, None, graph_name):
                 held.add((quad.subject, quad.predicate, quad.object))
-        held -= keep
+        held.difference_update(keep)
         sourced: dict[ox.NamedNode, bool] = {}
         removals = []
         for subject, predicate, obj in held:
@@ -1077,8 +1075,7 @@ class OxigraphStore:
         quads: list[ox.Quad] = [quad(s, p, o, _CAT) for s, p, o in catalog]
         for graph_name, graph_triples in per_graph.items():
             quads.extend(quad(s, p, o, graph_name) for s, p, o in graph_triples)
-        merged = next(iter(per_graph.values())) if len(per_graph) == 1 else _merged(per_graph.values())
-        quads.extend(quad(s, p, o) for s, p, o in merged)
+        quads.extend(quad(s, p, o) for s, p, o in _merged(per_graph.values()))
         if len(quads) >= BULK_ADD_MIN_QUADS and self.can_bulk_load:
             self.adopt(self._filled_copy(lambda staged: staged.bulk_extend(quads)))
             return
